@@ -1,0 +1,29 @@
+"""Replay configuration."""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = ["ReplayConfig"]
+
+
+class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """How the replay sizes orders and samples equity.
+
+    Agent cadences belong to each agent's own config (specialists 100 ms, the
+    coordinator 1 s by default).
+
+    Attributes
+    ----------
+    qty
+        Contracts per entry.
+    stop_points, take_points
+        Bracket distances from the entry fill price, points (rounded to the tick).
+    equity_sample_s
+        Period of the equity curve samples, seconds of market time.
+    """
+
+    qty: int = 1
+    stop_points: float = 4.0
+    take_points: float = 8.0
+    equity_sample_s: int = 60
