@@ -3,7 +3,7 @@
 Example ``backtest.toml``::
 
     [replay]
-    qty = 1
+    lots = 1
     stop_points = 4.0
     take_points = 8.0
 

@@ -15,15 +15,16 @@ class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     Attributes
     ----------
-    qty
-        Contracts per entry.
+    lots
+        Lots per entry; the order quantity is ``lots × spec.lot_size`` contracts (one lot
+        is 1 contract of WDO/WIN and 5 of DOL/IND).
     stop_points, take_points
         Bracket distances from the entry fill price, points (rounded to the tick).
     equity_sample_s
         Period of the equity curve samples, seconds of market time.
     """
 
-    qty: int = 1
+    lots: int = 1
     stop_points: float = 4.0
     take_points: float = 8.0
     equity_sample_s: int = 60

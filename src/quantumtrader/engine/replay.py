@@ -19,7 +19,7 @@ import pyarrow as pa
 from quantumtrader.agents import AgentContext, Feedback, MarketView
 from quantumtrader.agents.base import Agent
 from quantumtrader.core.errors import ConfigError, DataError
-from quantumtrader.core.timeutil import NS_PER_SECOND, local_to_utc_ns, ns_to_local
+from quantumtrader.core.timeutil import NS_PER_SECOND
 from quantumtrader.engine.clock import TimerSchedule
 from quantumtrader.engine.config import ReplayConfig
 from quantumtrader.engine.ledger import Ledger, RoundTripRecord
@@ -216,8 +216,6 @@ class ReplayEngine:
         equity: list[tuple[int, float, int]] = []
         sample_ns = cfg.equity_sample_s * NS_PER_SECOND
         next_sample = (int(ts[0]) // sample_ns + 1) * sample_ns
-        flatten_ns = self._flatten_instant(int(ts[0]))
-        flatten_sent = False
         last_price = float(price[0])
         dirty = False
 
@@ -254,7 +252,7 @@ class ReplayEngine:
             risk_events.append(RiskEvent(ts=now, action="flatten", approved=True, reasons=(why,)))
 
         def fire(now: int, name: str) -> None:
-            nonlocal holds, flatten_sent, dirty
+            nonlocal holds, dirty
             if dirty:
                 view.features = self.features.snapshot()
                 dirty = False
@@ -269,9 +267,12 @@ class ReplayEngine:
                         if out.action is not Action.HOLD:
                             signals.append(out)
                 return
-            if not flatten_sent and (now >= flatten_ns or self.risk.kill_switch_active()):
-                flatten_sent = True
-                flatten(now, "flatten time" if now >= flatten_ns else "kill switch")
+            if self.risk.must_flatten(now):
+                working = self.broker.working_orders(self.symbol)
+                pending = any(o.tag == "flatten" for o in working)
+                if not pending and (view.position != 0 or working):
+                    why = "kill switch" if self.risk.kill_switch_active() else "flatten time"
+                    flatten(now, why)
             for out in self.coordinator.on_timer(now, view):
                 if not isinstance(out, Decision):
                     continue
@@ -313,6 +314,7 @@ class ReplayEngine:
         # Timers up to the last event's own instant, so the day ends in a known state.
         for when, name in timers.due(int(ts[-1]) + 1):
             fire(when, name)
+        self.features.flush()
         for agent in [*self.specialists, self.coordinator]:
             agent.on_stop()
         equity.append(
@@ -343,11 +345,6 @@ class ReplayEngine:
             slippage_ticks=self.slippage_ticks,
         )
 
-    def _flatten_instant(self, first_ts: int) -> int:
-        day = ns_to_local(first_ts).date()
-        hh, mm = self.risk.config.flatten_time.split(":")
-        return local_to_utc_ns(day, int(hh) * 3600 + int(mm) * 60)
-
     def _act(self, decision: Decision, now: int, position: int, log: list[RiskEvent]) -> None:
         """Route an actionable decision through risk to the broker."""
         cfg = self.config
@@ -361,7 +358,8 @@ class ReplayEngine:
                 )
             )
             return
-        verdict = self.risk.check(decision, now, position, cfg.qty)
+        qty = cfg.lots * max(self.spec.lot_size, 1)
+        verdict = self.risk.check(decision, now, position, qty)
         log.append(
             RiskEvent(
                 ts=now,
@@ -378,7 +376,7 @@ class ReplayEngine:
                 ts=now,
                 symbol=self.symbol,
                 side=OrderSide.BUY if decision.action is Action.BUY else OrderSide.SELL,
-                qty=cfg.qty,
+                qty=qty,
                 order_type=OrderType.MARKET,
                 stop_points=cfg.stop_points,
                 take_points=cfg.take_points,

@@ -1,0 +1,80 @@
+"""The engine's ledger: P&L = points × BRL-per-point × contracts − costs."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from quantumtrader.engine import Ledger
+from quantumtrader.model import Fill, OrderSide, spec_for
+
+WDO = spec_for("WDO")
+
+
+def _fill(ts: int, side: OrderSide, qty: int, price: float, tag: str = "entry") -> Fill:
+    return Fill(
+        ts=ts,
+        order_id=f"O{ts}",
+        symbol="WDOU25",
+        side=side,
+        qty=qty,
+        price=price,
+        fee=qty * WDO.fee_per_contract,
+        tag=tag,
+    )
+
+
+def test_long_round_trip_by_hand() -> None:
+    led = Ledger(WDO)
+    assert led.apply(_fill(1, OrderSide.BUY, 2, 5000.0)) is None
+    rt = led.apply(_fill(2, OrderSide.SELL, 2, 5004.5, "take"))
+    assert rt is not None
+    # 4.5 points x R$10 x 2 contracts = R$90 gross; fees 4 x 1.10.
+    assert rt.gross_brl == 90.0
+    assert rt.fees_brl == 4 * WDO.fee_per_contract
+    assert rt.net_brl == 90.0 - 4 * WDO.fee_per_contract
+    assert (rt.direction, rt.qty, rt.exit_reason) == (1, 2, "take")
+    assert led.position == 0
+    assert led.realized_net == rt.net_brl
+
+
+def test_short_scaled_exit() -> None:
+    led = Ledger(WDO)
+    led.apply(_fill(1, OrderSide.SELL, 3, 5000.0))
+    assert led.unrealized(4999.0) == 30.0
+    assert led.apply(_fill(2, OrderSide.BUY, 1, 4998.0, "stop")) is None
+    rt = led.apply(_fill(3, OrderSide.BUY, 2, 5001.0, "stop"))
+    assert rt is not None
+    assert rt.gross_brl == 20.0 - 20.0
+    assert rt.exit_price == (4998.0 + 2 * 5001.0) / 3
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([OrderSide.BUY, OrderSide.SELL]),
+            st.integers(1, 5),
+            st.integers(9000, 11000),
+        ),
+        max_size=40,
+    )
+)
+def test_cash_conservation(seq: list[tuple[OrderSide, int, int]]) -> None:
+    """Realized + open P&L equals the cash flow of all fills marked at the last price."""
+    led = Ledger(WDO)
+    cash = 0.0
+    last = 5000.0
+    for i, (side, qty, ticks) in enumerate(seq):
+        price = ticks * 0.5
+        led.apply(_fill(i, side, qty, price))
+        cash += -int(side) * qty * price * WDO.point_value - qty * WDO.fee_per_contract
+        last = price
+    mark = led.position * last * WDO.point_value
+    assert abs((cash + mark) - (led.realized_net + led.unrealized(last))) < 1e-6
+    assert (
+        abs(
+            sum(r.net_brl for r in led.round_trips)
+            - (sum(r.gross_brl for r in led.round_trips) - sum(r.fees_brl for r in led.round_trips))
+        )
+        < 1e-6
+    )
