@@ -147,7 +147,7 @@ class Agent(Protocol):
         """Replace state and config with a :meth:`snapshot`."""
 
 
-class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
+class AgentConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Fields every agent config has.
 
     Attributes

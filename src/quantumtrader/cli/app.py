@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -253,7 +254,11 @@ def demo(
         f"imported {report.stored:,} trades ({report.quarantined:,} quarantined) into {lake}"
     )
     row = report.rows[0]
-    _backtest(lake, row.symbol, row.day.isoformat(), None, out)
+    config: Path | None = None
+    if row.symbol.startswith("DOL"):
+        config = Path(str(resources.files("quantumtrader.cli").joinpath("demo_dol.toml")))
+        console.print(f"config: {config} (risk limits scaled to one DOL lot)")
+    _backtest(lake, row.symbol, row.day.isoformat(), config, out)
 
 
 @app.command()
@@ -285,7 +290,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except QuantumTraderError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True, markup=True)
         sys.exit(1)
     except click.exceptions.Abort:
         err_console.print("aborted")

@@ -7,7 +7,7 @@ import msgspec
 __all__ = ["ReplayConfig"]
 
 
-class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True):
+class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """How the replay sizes orders and samples equity.
 
     Agent cadences belong to each agent's own config (specialists 100 ms, the

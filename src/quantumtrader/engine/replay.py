@@ -60,7 +60,8 @@ class ReplayResult(msgspec.Struct, kw_only=True):
     hold_decisions
         Number of ``HOLD`` decisions.
     signals
-        Actionable specialist signals.
+        Actionable specialist signals where an agent's action changes (a BUY after a
+        HOLD or a SELL); repeats at later timers are only counted.
     signal_counts
         ``agent_id -> action -> count`` including ``hold``.
     risk_events
@@ -203,6 +204,7 @@ class ReplayEngine:
 
         view = MarketView(symbol=self.symbol)
         latest: dict[str, Signal] = {}
+        last_action: dict[str, Action] = {}
         view.signals = latest
         ledger = Ledger(self.spec)
         fills: list[Fill] = []
@@ -264,7 +266,9 @@ class ReplayEngine:
                         latest[out.agent_id] = out
                         counts.setdefault(out.agent_id, {"buy": 0, "sell": 0, "hold": 0})
                         counts[out.agent_id][out.action.value] += 1
-                        if out.action is not Action.HOLD:
+                        prev = last_action.get(out.agent_id)
+                        last_action[out.agent_id] = out.action
+                        if out.action is not Action.HOLD and out.action is not prev:
                             signals.append(out)
                 return
             if self.risk.must_flatten(now):

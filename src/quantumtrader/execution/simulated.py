@@ -44,7 +44,7 @@ from quantumtrader.model.orders import Fill, Order, OrderSide, OrderStatus, Orde
 __all__ = ["SimBrokerConfig", "SimulatedBroker"]
 
 
-class SimBrokerConfig(msgspec.Struct, frozen=True, kw_only=True):
+class SimBrokerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Configuration of :class:`SimulatedBroker`.
 
     Attributes

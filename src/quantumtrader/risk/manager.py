@@ -47,7 +47,7 @@ def _seconds(hhmm: str, name: str) -> int:
     return h * 3600 + m * 60
 
 
-class RiskConfig(msgspec.Struct, frozen=True, kw_only=True):
+class RiskConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Limits of :class:`RiskManager` (defaults are the seed's).
 
     Attributes
@@ -269,13 +269,13 @@ class RiskManager:
             self._losses += 1
             if self._losses >= self.config.max_consecutive_losses:
                 pause = self.config.pause_minutes_after_losses * NS_PER_MINUTE
-                log.warning("risk: %d consecutive losses, pausing entries", self._losses)
+                log.info("risk: %d consecutive losses, pausing entries", self._losses)
                 self._paused_until = now_ns + pause
                 self._losses = 0
         else:
             self._losses = 0
         if self._daily_net <= -self.config.daily_loss_limit_brl:
-            log.warning("risk: daily loss limit reached (%.2f BRL)", self._daily_net)
+            log.info("risk: daily loss limit reached (%.2f BRL)", self._daily_net)
 
     def state(self) -> RiskState:
         """A summary of the current counters."""
