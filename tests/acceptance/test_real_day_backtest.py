@@ -16,7 +16,7 @@ from quantumtrader.cli.config import BacktestConfig, load_config
 from quantumtrader.data import iter_days
 from quantumtrader.engine import ReplayResult
 from quantumtrader.execution import SimulatedBroker
-from quantumtrader.model import spec_for
+from quantumtrader.model import OrderSide, spec_for
 from quantumtrader.reports import Metrics
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.slow]
@@ -54,8 +54,8 @@ def test_pinned_metrics(run: tuple[ReplayResult, Metrics]) -> None:
     first = result.round_trips[0]
     # Entry at the next trade (3712.5) + 1 tick of slippage; stop 4 points below the fill,
     # hit and filled 1 tick worse.
-    assert (first.direction, first.qty, first.entry_price, first.exit_price) == (
-        1,
+    assert (first.side, first.qty, first.entry_price, first.exit_price) == (
+        OrderSide.BUY,
         5,
         3713.0,
         3708.5,
@@ -72,8 +72,8 @@ def test_rerun_is_byte_identical(day, run: tuple[ReplayResult, Metrics]) -> None
     assert again.to_json() == run[0].to_json()
 
 
-def test_engine_ledger_agrees_with_broker(day) -> None:  # type: ignore[no-untyped-def]
-    """Two independent accountings of the same fills give the same P&L, contract by contract."""
+def test_engine_record_agrees_with_broker(day) -> None:  # type: ignore[no-untyped-def]
+    """The broker's books and the engine's record of the same fills agree, trip by trip."""
     from quantumtrader.agents import Coordinator, OrderFlowSpecialist, TrendSpecialist
     from quantumtrader.engine import ReplayEngine
     from quantumtrader.risk import RiskManager

@@ -22,11 +22,11 @@ from quantumtrader.core.errors import ConfigError, DataError
 from quantumtrader.core.timeutil import NS_PER_SECOND
 from quantumtrader.engine.clock import TimerSchedule
 from quantumtrader.engine.config import ReplayConfig
-from quantumtrader.engine.ledger import Ledger, RoundTripRecord
 from quantumtrader.features import FeatureSet
 from quantumtrader.model.events import Aggressor, Trade, TradeKind
 from quantumtrader.model.instruments import InstrumentSpec
 from quantumtrader.model.orders import Broker, Fill, Order, OrderSide, OrderType
+from quantumtrader.model.positions import Ledger, RoundTrip
 from quantumtrader.model.signals import Action, Decision, Signal
 from quantumtrader.risk import RiskManager
 
@@ -54,7 +54,8 @@ class ReplayResult(msgspec.Struct, kw_only=True):
     first_ts, last_ts
         Market time span, ns UTC.
     fills, round_trips
-        Executions and closed positions (net of fees).
+        Executions, and one :class:`~quantumtrader.model.positions.RoundTrip` per fill that
+        closes contracts (net of fees).
     decisions
         Actionable coordinator decisions (``HOLD`` only counted).
     hold_decisions
@@ -82,7 +83,7 @@ class ReplayResult(msgspec.Struct, kw_only=True):
     first_ts: int
     last_ts: int
     fills: list[Fill]
-    round_trips: list[RoundTripRecord]
+    round_trips: list[RoundTrip]
     decisions: list[Decision]
     hold_decisions: int
     signals: list[Signal]
@@ -206,8 +207,9 @@ class ReplayEngine:
         latest: dict[str, Signal] = {}
         last_action: dict[str, Action] = {}
         view.signals = latest
-        ledger = Ledger(self.spec)
+        ledger = Ledger(self.symbol, self.spec)
         fills: list[Fill] = []
+        round_trips: list[RoundTrip] = []
         decisions: list[Decision] = []
         signals: list[Signal] = []
         risk_events: list[RiskEvent] = []
@@ -225,6 +227,7 @@ class ReplayEngine:
             fills.append(fill)
             closed = ledger.apply(fill)
             if closed is not None:
+                round_trips.append(closed)
                 self.risk.record_close(fill.ts, closed.net_brl)
                 fb = Feedback(
                     ts=fill.ts,
@@ -335,7 +338,7 @@ class ReplayEngine:
             first_ts=int(ts[0]),
             last_ts=int(ts[-1]),
             fills=fills,
-            round_trips=list(ledger.round_trips),
+            round_trips=round_trips,
             decisions=decisions,
             hold_decisions=holds,
             signals=signals,

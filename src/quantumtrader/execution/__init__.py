@@ -1,6 +1,5 @@
-"""Layer 6: the simulated broker and its accounting."""
+"""Layer 6: the simulated broker (its accounting is :mod:`quantumtrader.model.positions`)."""
 
-from quantumtrader.execution.accounting import Ledger, RoundTrip, exit_reason
 from quantumtrader.execution.simulated import SimBrokerConfig, SimulatedBroker
 
-__all__ = ["Ledger", "RoundTrip", "SimBrokerConfig", "SimulatedBroker", "exit_reason"]
+__all__ = ["SimBrokerConfig", "SimulatedBroker"]

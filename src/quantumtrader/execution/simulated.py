@@ -35,11 +35,11 @@ from typing import Literal
 import msgspec
 
 from quantumtrader.core.errors import BrokerError, ConfigError
-from quantumtrader.execution.accounting import Ledger, RoundTrip
 from quantumtrader.execution.brackets import bracket_prices, trigger_price
 from quantumtrader.model.events import Trade
 from quantumtrader.model.instruments import InstrumentSpec, root_of
 from quantumtrader.model.orders import Fill, Order, OrderSide, OrderStatus, OrderType, OrderUpdate
+from quantumtrader.model.positions import Ledger, RoundTrip
 
 __all__ = ["SimBrokerConfig", "SimulatedBroker"]
 
@@ -218,7 +218,7 @@ class SimulatedBroker:
 
     @property
     def cash(self) -> float:
-        """Cash flow of all fills (see :mod:`quantumtrader.execution.accounting`), BRL."""
+        """Cash flow of all fills (see :mod:`quantumtrader.model.positions`), BRL."""
         return sum(g.cash for g in self._ledgers.values())
 
     def unrealized(self, price: float, symbol: str | None = None) -> float:

@@ -1,4 +1,4 @@
-"""Layer 2: events, orders, fills, signals, instrument specs and contract calendars."""
+"""Layer 2: events, orders, fills, positions, signals, instrument specs and contract calendars."""
 
 from quantumtrader.model.arrow import (
     TRADE_FIELDS,
@@ -25,6 +25,7 @@ from quantumtrader.model.orders import (
     OrderType,
     OrderUpdate,
 )
+from quantumtrader.model.positions import Ledger, RoundTrip, exit_reason
 from quantumtrader.model.signals import Action, Decision, Signal
 
 __all__ = [
@@ -37,16 +38,19 @@ __all__ = [
     "Decision",
     "Fill",
     "InstrumentSpec",
+    "Ledger",
     "Order",
     "OrderSide",
     "OrderStatus",
     "OrderType",
     "OrderUpdate",
+    "RoundTrip",
     "Signal",
     "Trade",
     "TradeKind",
     "TradingHours",
     "contract_code",
+    "exit_reason",
     "expiry",
     "load_instruments",
     "parse_contract",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from quantumtrader.execution import Ledger, exit_reason
 from quantumtrader.execution.brackets import bracket_prices, trigger_price
 from quantumtrader.model import Fill, Order, OrderSide, OrderType, spec_for
+from quantumtrader.model.positions import Ledger, exit_reason
 
 SPEC = spec_for("WIN")  # tick 5, R$0.20 per point
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from quantumtrader.engine import ReplayResult, RoundTripRecord
-from quantumtrader.model import Fill, OrderSide
+from quantumtrader.engine import ReplayResult
+from quantumtrader.model import Fill, OrderSide, RoundTrip
 from quantumtrader.reports import compute_metrics, max_drawdown
 
 
-def _rt(net: float, gross: float) -> RoundTripRecord:
-    return RoundTripRecord(
+def _rt(net: float, gross: float) -> RoundTrip:
+    return RoundTrip(
+        symbol="WDOU25",
+        side=OrderSide.BUY,
         entry_ts=0,
         exit_ts=1,
-        direction=1,
         qty=1,
         entry_price=1.0,
         exit_price=1.0,

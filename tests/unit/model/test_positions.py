@@ -1,12 +1,12 @@
-"""The engine's ledger: P&L = points × BRL-per-point × contracts − costs."""
+"""Position ledger: P&L = points × BRL-per-point × contracts − costs."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from quantumtrader.engine import Ledger
-from quantumtrader.model import Fill, OrderSide, spec_for
+from quantumtrader.model import Fill, Ledger, OrderSide, spec_for
 
 WDO = spec_for("WDO")
 
@@ -25,7 +25,7 @@ def _fill(ts: int, side: OrderSide, qty: int, price: float, tag: str = "entry") 
 
 
 def test_long_round_trip_by_hand() -> None:
-    led = Ledger(WDO)
+    led = Ledger("WDOU25", WDO)
     assert led.apply(_fill(1, OrderSide.BUY, 2, 5000.0)) is None
     rt = led.apply(_fill(2, OrderSide.SELL, 2, 5004.5, "take"))
     assert rt is not None
@@ -33,20 +33,24 @@ def test_long_round_trip_by_hand() -> None:
     assert rt.gross_brl == 90.0
     assert rt.fees_brl == 4 * WDO.fee_per_contract
     assert rt.net_brl == 90.0 - 4 * WDO.fee_per_contract
-    assert (rt.direction, rt.qty, rt.exit_reason) == (1, 2, "take")
+    assert (rt.side, rt.qty, rt.exit_reason) == (OrderSide.BUY, 2, "take")
     assert led.position == 0
     assert led.realized_net == rt.net_brl
 
 
-def test_short_scaled_exit() -> None:
-    led = Ledger(WDO)
+def test_short_scaled_exit_gives_one_round_trip_per_closing_fill() -> None:
+    led = Ledger("WDOU25", WDO)
     led.apply(_fill(1, OrderSide.SELL, 3, 5000.0))
     assert led.unrealized(4999.0) == 30.0
-    assert led.apply(_fill(2, OrderSide.BUY, 1, 4998.0, "stop")) is None
-    rt = led.apply(_fill(3, OrderSide.BUY, 2, 5001.0, "stop"))
-    assert rt is not None
-    assert rt.gross_brl == 20.0 - 20.0
-    assert rt.exit_price == (4998.0 + 2 * 5001.0) / 3
+    first = led.apply(_fill(2, OrderSide.BUY, 1, 4998.0, "stop"))
+    second = led.apply(_fill(3, OrderSide.BUY, 2, 5001.0, "stop"))
+    assert first is not None and second is not None
+    assert (first.qty, first.gross_brl) == (1, 20.0)
+    assert (second.qty, second.gross_brl) == (2, -20.0)
+    # Entry fees are shared pro rata: 1/3 and 2/3 of the entry fill's fee plus each exit fee.
+    assert first.fees_brl + second.fees_brl == pytest.approx(6 * WDO.fee_per_contract)
+    assert led.position == 0
+    assert led.realized_net == pytest.approx(first.net_brl + second.net_brl)
 
 
 @given(
@@ -61,20 +65,23 @@ def test_short_scaled_exit() -> None:
 )
 def test_cash_conservation(seq: list[tuple[OrderSide, int, int]]) -> None:
     """Realized + open P&L equals the cash flow of all fills marked at the last price."""
-    led = Ledger(WDO)
+    led = Ledger("WDOU25", WDO)
+    trips = []
     cash = 0.0
     last = 5000.0
     for i, (side, qty, ticks) in enumerate(seq):
         price = ticks * 0.5
-        led.apply(_fill(i, side, qty, price))
+        rt = led.apply(_fill(i, side, qty, price))
+        if rt is not None:
+            trips.append(rt)
         cash += -int(side) * qty * price * WDO.point_value - qty * WDO.fee_per_contract
         last = price
     mark = led.position * last * WDO.point_value
     assert abs((cash + mark) - (led.realized_net + led.unrealized(last))) < 1e-6
     assert (
         abs(
-            sum(r.net_brl for r in led.round_trips)
-            - (sum(r.gross_brl for r in led.round_trips) - sum(r.fees_brl for r in led.round_trips))
+            sum(r.net_brl for r in trips)
+            - (sum(r.gross_brl for r in trips) - sum(r.fees_brl for r in trips))
         )
         < 1e-6
     )
