@@ -262,7 +262,7 @@ class ReplayEngine:
                 view.features = self.features.snapshot()
                 dirty = False
             view.ts = now
-            view.position = self.broker.position(self.symbol)
+            view.position = ledger.position  # equals the broker's: same fills
             if name != self.coordinator.agent_id:
                 for out in agents[name].on_timer(now, view):
                     if isinstance(out, Signal):
