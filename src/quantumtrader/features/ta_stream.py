@@ -14,6 +14,7 @@ J. W. Wilder, *New Concepts in Technical Trading Systems* (1978); TA-Lib
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Any
 
@@ -37,7 +38,7 @@ __all__ = ["ADX", "ATR", "EMA", "RSI", "MinusDI", "PlusDI"]
 Array = np.ndarray[Any, Any]
 
 
-class _CandleIndicator:
+class _CandleIndicator(abc.ABC):
     __slots__ = ("_sf", "_value", "name", "period")
     _prefix = ""
     _nstate = 0
@@ -48,9 +49,9 @@ class _CandleIndicator:
         self._sf = np.zeros(self._nstate)
         self._value = math.nan
 
+    @abc.abstractmethod
     def update_bar(self, bar: Candle) -> None:
         """Feed one closed candle."""
-        raise NotImplementedError  # pragma: no cover
 
     def get(self) -> float | None:
         """Current value; None during the warm-up."""
