@@ -28,8 +28,10 @@ __all__ = [
     "Check",
     "apply_checks",
     "day_of",
+    "line_checks",
     "map_unique",
     "mode_value",
+    "number_checks",
     "quarantine_frame",
     "reference_checks",
     "split_good_bad",
@@ -41,6 +43,74 @@ Check = tuple[pl.Expr, str, pl.Expr]
 
 _TICK_EPS = 1e-6
 _NOON = 12 * 3600
+
+
+def line_checks(
+    *,
+    n_fields: int,
+    sep: str,
+    last_field: str,
+    extra_field: str,
+    asset_field: str,
+    date_format: str,
+    time_format: str,
+) -> list[Check]:
+    """Checks every Profit format shares for one line's shape, asset, date and time.
+
+    Parameters
+    ----------
+    n_fields, sep
+        Expected field count and separator (for the message).
+    last_field, extra_field
+        Columns of the last expected field (null when the line is short) and of the
+        first field past it (non-null when the line is long).
+    asset_field
+        Name the format gives its symbol field (``asset``, ``ticker``).
+    date_format, time_format
+        Expected layouts, quoted in the reasons.
+    """
+    raw = pl.col("raw")
+    return [
+        (raw.str.strip_chars() == "", "line", pl.lit("blank line")),
+        (
+            pl.col(last_field).is_null() | pl.col(extra_field).is_not_null(),
+            "fields",
+            pl.format(
+                f"expected {n_fields} '{sep}'-separated fields, found {{}}",
+                raw.str.strip_chars_end("\r\n").str.count_matches(sep, literal=True) + 1,
+            ),
+        ),
+        (pl.col("symbol") == "", asset_field, pl.lit(f"empty {asset_field}")),
+        (
+            pl.col("day").is_null(),
+            "date",
+            pl.format(f"bad date '{{}}' (expected {date_format})", pl.col("date")),
+        ),
+        (
+            pl.col("sod").is_null(),
+            "time",
+            pl.format(f"bad time '{{}}' (expected {time_format})", pl.col("time")),
+        ),
+    ]
+
+
+def number_checks() -> list[Check]:
+    """Checks of the parsed ``price_num`` (points, > 0) and ``qty_num`` (contracts, > 0)."""
+    price = pl.col("price_num")
+    return [
+        (
+            price.is_null() | ~price.is_finite(),
+            "price",
+            pl.format("price '{}' is not a number", pl.col("price_txt")),
+        ),
+        (price <= 0, "price", pl.format("price '{}' must be > 0", pl.col("price_txt"))),
+        (
+            pl.col("qty_num").is_null(),
+            "qty",
+            pl.format("quantity '{}' is not an integer", pl.col("qty")),
+        ),
+        (pl.col("qty_num") <= 0, "qty", pl.format("quantity '{}' must be > 0", pl.col("qty"))),
+    ]
 
 
 def apply_checks(df: pl.DataFrame, checks: Sequence[Check]) -> pl.DataFrame:

@@ -23,8 +23,10 @@ from quantumtrader.core.errors import DataError
 from quantumtrader.data._checks import (
     Check,
     apply_checks,
+    line_checks,
     map_unique,
     mode_value,
+    number_checks,
     quarantine_frame,
     reference_checks,
     split_good_bad,
@@ -132,40 +134,17 @@ def parse_a_lines(lines: pl.DataFrame) -> pl.DataFrame:
         pl.lit(value=False).alias("after_hours"),
         (-pl.col("line")).alias("order_key"),
     )
-    price = pl.col("price_num")
     checks: list[Check] = [
-        (raw.str.strip_chars() == "", "line", pl.lit("blank line")),
-        (
-            pl.col("aggressor").is_null() | pl.col("field_8").is_not_null(),
-            "fields",
-            pl.format(
-                "expected 8 ';'-separated fields, found {}",
-                raw.str.strip_chars_end("\r\n").str.count_matches(";", literal=True) + 1,
-            ),
+        *line_checks(
+            n_fields=8,
+            sep=";",
+            last_field="aggressor",
+            extra_field="field_8",
+            asset_field="asset",
+            date_format="dd/mm/yyyy",
+            time_format="HH:MM:SS",
         ),
-        (pl.col("symbol") == "", "asset", pl.lit("empty asset")),
-        (
-            pl.col("day").is_null(),
-            "date",
-            pl.format("bad date '{}' (expected dd/mm/yyyy)", pl.col("date")),
-        ),
-        (
-            pl.col("sod").is_null(),
-            "time",
-            pl.format("bad time '{}' (expected HH:MM:SS)", pl.col("time")),
-        ),
-        (
-            price.is_null() | ~price.is_finite(),
-            "price",
-            pl.format("price '{}' is not a number", pl.col("price_txt")),
-        ),
-        (price <= 0, "price", pl.format("price '{}' must be > 0", pl.col("price_txt"))),
-        (
-            pl.col("qty_num").is_null(),
-            "qty",
-            pl.format("quantity '{}' is not an integer", pl.col("qty")),
-        ),
-        (pl.col("qty_num") <= 0, "qty", pl.format("quantity '{}' must be > 0", pl.col("qty"))),
+        *number_checks(),
         (
             pl.col("aggressor_num").is_null(),
             "aggressor",

@@ -21,7 +21,13 @@ import logging
 
 import polars as pl
 
-from quantumtrader.data._checks import Check, apply_checks, map_unique
+from quantumtrader.data._checks import (
+    Check,
+    apply_checks,
+    line_checks,
+    map_unique,
+    number_checks,
+)
 from quantumtrader.model.events import Aggressor, TradeKind
 
 __all__ = ["B_FIELDS", "B_HEADER", "B_TRADE_TYPES", "is_b_header", "parse_b_lines"]
@@ -128,45 +134,22 @@ def parse_b_lines(lines: pl.DataFrame) -> pl.DataFrame:
         ),
         pl.col("trade_number").cast(pl.Int64, strict=False).alias("order_key"),
     )
-    price = pl.col("price_num")
     checks: list[Check] = [
-        (raw.str.strip_chars() == "", "line", pl.lit("blank line")),
-        (
-            pl.col("aft").is_null() | pl.col("field_11").is_not_null(),
-            "fields",
-            pl.format(
-                "expected 11 ','-separated fields, found {}",
-                raw.str.strip_chars_end("\r\n").str.count_matches(",", literal=True) + 1,
-            ),
-        ),
-        (pl.col("symbol") == "", "ticker", pl.lit("empty ticker")),
-        (
-            pl.col("day").is_null(),
-            "date",
-            pl.format("bad date '{}' (expected YYYYMMDD)", pl.col("date")),
-        ),
-        (
-            pl.col("sod").is_null(),
-            "time",
-            pl.format("bad time '{}' (expected HHMMSS)", pl.col("time")),
+        *line_checks(
+            n_fields=11,
+            sep=",",
+            last_field="aft",
+            extra_field="field_11",
+            asset_field="ticker",
+            date_format="YYYYMMDD",
+            time_format="HHMMSS",
         ),
         (
             pl.col("trade_id").is_null() | (pl.col("trade_id") < 0),
             "trade_number",
             pl.format("trade number '{}' is not a non-negative integer", "trade_number"),
         ),
-        (
-            price.is_null() | ~price.is_finite(),
-            "price",
-            pl.format("price '{}' is not a number", pl.col("price_txt")),
-        ),
-        (price <= 0, "price", pl.format("price '{}' must be > 0", pl.col("price_txt"))),
-        (
-            pl.col("qty_num").is_null(),
-            "qty",
-            pl.format("quantity '{}' is not an integer", pl.col("qty")),
-        ),
-        (pl.col("qty_num") <= 0, "qty", pl.format("quantity '{}' must be > 0", pl.col("qty"))),
+        *number_checks(),
         (
             pl.col("aggressor").is_null(),
             "trade_type",
