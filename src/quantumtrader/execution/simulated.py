@@ -127,6 +127,21 @@ class SimulatedBroker:
         """Cancel a working order; no-op when unknown or already done."""
         self._cancel_id(order_id, ts, "canceled by request")
 
+    def modify(
+        self, order_id: str, ts: int, *, price: float | None = None, qty: int | None = None
+    ) -> None:
+        """Not supported by the trade-driven broker (use the simulated exchange).
+
+        Raises
+        ------
+        BrokerError
+            Always.
+        """
+        raise BrokerError(
+            f"modify {order_id}: the trade-driven SimulatedBroker has no modify; "
+            "use quantumtrader.execution.SimulatedExchange"
+        )
+
     def on_trade(self, trade: Trade) -> list[Fill]:
         """Match working orders against ``trade``; return the fills, in order."""
         self._n_trades += 1

@@ -68,6 +68,13 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
         BRL per contract per side.
     fee_source
         Where the fee defaults come from.
+    fee_bps
+        Fee as basis points of the traded notional (crypto venues), added to the
+        per-contract fees; 0 for B3.
+    qty_unit
+        Base units per quantity unit. B3 and CME quantities are whole contracts
+        (1.0); crypto quantities are integer multiples of the venue's lot step
+        (``0.001`` BTC for Binance BTCUSDT perpetuals), so every size stays exact.
     hours
         Trading hours by date, ascending ``since``.
     """
@@ -86,6 +93,8 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
     fee_brokerage: float
     fee_source: str
     hours: tuple[TradingHours, ...]
+    fee_bps: float = 0.0
+    qty_unit: float = 1.0
 
     @property
     def fee_per_contract(self) -> float:
@@ -176,7 +185,7 @@ def root_of(symbol: str) -> str:
 
 
 def spec_for(symbol: str, override: str | None = None) -> InstrumentSpec:
-    """Spec of the root of ``symbol``.
+    """Spec of ``symbol``: an entry named exactly like it, else the entry of its root.
 
     Raises
     ------
@@ -184,6 +193,8 @@ def spec_for(symbol: str, override: str | None = None) -> InstrumentSpec:
         If the root is unknown.
     """
     specs = load_instruments(override)
+    if symbol.upper() in specs:
+        return specs[symbol.upper()]
     root = root_of(symbol)
     if root not in specs:
         raise ConfigError(f"unknown instrument root {root!r} (known: {', '.join(sorted(specs))})")

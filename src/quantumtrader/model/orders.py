@@ -7,9 +7,11 @@ from typing import Protocol
 
 import msgspec
 
+from quantumtrader.model.book import BookDelta
 from quantumtrader.model.events import Trade
 
 __all__ = [
+    "BookBroker",
     "Broker",
     "Fill",
     "Order",
@@ -33,13 +35,17 @@ class OrderType(enum.StrEnum):
     MARKET = "market"
     LIMIT = "limit"
     STOP = "stop"
+    STOP_LIMIT = "stop_limit"
 
 
 class OrderStatus(enum.StrEnum):
     """Life cycle of an order."""
 
     ACCEPTED = "accepted"
+    PARTIALLY_FILLED = "partially_filled"
     FILLED = "filled"
+    MODIFIED = "modified"
+    TRIGGERED = "triggered"
     CANCELED = "canceled"
     REJECTED = "rejected"
 
@@ -62,7 +68,10 @@ class Order(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     order_type
         :class:`OrderType`.
     price
-        Limit or stop price in points; ``None`` for market orders.
+        Limit price (LIMIT, STOP_LIMIT) or stop price (STOP) in points; ``None`` for
+        market orders.
+    trigger_price
+        Stop trigger of a STOP_LIMIT order, points; ``None`` otherwise.
     stop_points, take_points
         Bracket distances in points from the entry fill price (rounded to the tick);
         ``None`` for no stop / no take. Only meaningful on entry orders.
@@ -79,6 +88,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     qty: int
     order_type: OrderType = OrderType.MARKET
     price: float | None = None
+    trigger_price: float | None = None
     stop_points: float | None = None
     take_points: float | None = None
     tag: str = "entry"
@@ -137,6 +147,11 @@ class Broker(Protocol):
     def cancel(self, order_id: str, ts: int) -> None:
         """Cancel a working order (no-op when already done)."""
 
+    def modify(
+        self, order_id: str, ts: int, *, price: float | None = None, qty: int | None = None
+    ) -> None:
+        """Change a working order's price and/or quantity; raise ``BrokerError`` if it cannot."""
+
     def on_trade(self, trade: Trade) -> list[Fill]:
         """Let the broker see a market trade; return the fills it caused."""
 
@@ -148,3 +163,10 @@ class Broker(Protocol):
 
     def working_orders(self, symbol: str) -> list[Order]:
         """Orders not yet filled or canceled."""
+
+
+class BookBroker(Broker, Protocol):
+    """A broker that also sees the order book (the simulated exchange)."""
+
+    def on_book(self, delta: BookDelta) -> list[Fill]:
+        """Let the broker see a book change; return the fills it caused."""
