@@ -33,3 +33,35 @@ def b3_day_file() -> Path:
     if not files:
         pytest.skip(f"real B3 sample data not found in {folder} (set QUANTUMTRADER_SAMPLE_DATA)")
     return files[0]
+
+
+def need_dataset(name: str) -> Path:
+    """Folder ``../shared/data/<name>``; skips the calling test when it is absent."""
+    folder = SHARED_DATA / name
+    if not folder.is_dir():
+        pytest.skip(f"sample data {name!r} not found in {SHARED_DATA}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def lobster_dir() -> Path:
+    """LOBSTER NASDAQ 2012-06-21 sample zips (skips when absent)."""
+    return need_dataset("lobster_nasdaq_20120621")
+
+
+@pytest.fixture(scope="session")
+def binance_dir() -> Path:
+    """Binance raw L2 + trades capture of 2024-08-08 (skips when absent)."""
+    return need_dataset("binance_raw_l2_20240808")
+
+
+@pytest.fixture(scope="session")
+def sierra_dir() -> Path:
+    """CME ES Sierra Chart per-trade depth export (skips when absent)."""
+    return need_dataset("cme_es_sierra_tbt")
+
+
+@pytest.fixture(scope="session")
+def wdo_l1_dir() -> Path:
+    """B3 WDO level-1 poll sample of 2025-08-11 (skips when absent)."""
+    return need_dataset("b3_wdo_l1_book_20250811")

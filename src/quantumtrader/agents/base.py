@@ -51,9 +51,23 @@ class MarketView:
     signals
         Latest :class:`~quantumtrader.model.signals.Signal` per agent id (read by the
         coordinator).
+    best_bid, best_ask, best_bid_size, best_ask_size
+        Top of the order book when the replay has book data (points, size units);
+        ``nan`` without a book.
     """
 
-    __slots__ = ("features", "last_price", "position", "signals", "symbol", "ts")
+    __slots__ = (
+        "best_ask",
+        "best_ask_size",
+        "best_bid",
+        "best_bid_size",
+        "features",
+        "last_price",
+        "position",
+        "signals",
+        "symbol",
+        "ts",
+    )
 
     def __init__(
         self,
@@ -71,6 +85,10 @@ class MarketView:
         self.features: Mapping[str, float | None] = {} if features is None else features
         self.position = position
         self.signals: Mapping[str, Signal] = {} if signals is None else signals
+        self.best_bid = math.nan
+        self.best_ask = math.nan
+        self.best_bid_size = math.nan
+        self.best_ask_size = math.nan
 
     def __repr__(self) -> str:
         return (

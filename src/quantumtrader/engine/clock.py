@@ -35,6 +35,10 @@ class TimerSchedule:
         """Arm every timer at its first multiple of the cadence strictly after ``t0_ns``."""
         self._next = {n: (t0_ns // p + 1) * p for n, p in self._period.items()}
 
+    def next_time(self) -> int:
+        """Instant of the earliest pending firing, ns (call :meth:`start` first)."""
+        return min(self._next.values())
+
     def due(self, until_ns: int) -> list[tuple[int, str]]:
         """Pop all firings with time < ``until_ns`` in ``(time, name)`` order.
 

@@ -193,3 +193,47 @@ def fs_loop(  # noqa: PLR0917 - numba kernels take flat arrays positionally
         _store(K, fs, bf, bi, cf[m], ci[m], cind[m])
         m += 1
     return m
+
+
+@njit(cache=True)
+def fs_chunk(  # noqa: PLR0917 - numba kernels take flat arrays positionally
+    ts: Array,
+    price: Array,
+    qty: Array,
+    side: Array,
+    start: int,
+    W: Array,
+    params: Array,
+    fs: Array,
+    is_: Array,
+    rb_ts: Array,
+    rb_buy: Array,
+    rb_sell: Array,
+    bf: Array,
+    bi: Array,
+    out: Array,
+    cf: Array,
+    ci: Array,
+    cind: Array,
+) -> tuple[int, int, int]:  # pragma: no cover - compiled
+    """Feed trades ``start..n`` to :func:`fs_step` (the stream path, without a flush).
+
+    ``out`` holds the feature row after the last trade fed; each closed candle is
+    stored in ``cf``/``ci``/``cind`` (capacity ``n``). Returns ``(next_index,
+    n_candles, status)``: status ``OK`` when every trade was fed, ``NEED_GROW`` when
+    trade ``next_index`` needs a larger ring (grow and call again from it), or
+    ``OUT_OF_ORDER``.
+    """
+    K = W.shape[0]
+    m = 0
+    for i in range(start, ts.shape[0]):
+        r = fs_step(
+            ts[i], price[i], qty[i], side[i], W, params, fs, is_,
+            rb_ts, rb_buy, rb_sell, bf, bi, out,
+        )  # fmt: skip
+        if r == NEED_GROW or r == OUT_OF_ORDER:
+            return i, m, r
+        if r == CLOSED:
+            _store(K, fs, bf, bi, cf[m], ci[m], cind[m])
+            m += 1
+    return ts.shape[0], m, OK
