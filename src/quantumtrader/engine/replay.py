@@ -8,13 +8,15 @@ same input and configuration give byte-identical results (:meth:`ReplayResult.di
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import pyarrow as pa
 
 from quantumtrader.agents.base import Agent
 from quantumtrader.core.errors import ConfigError, DataError
+from quantumtrader.data.merge import EventChunk
 from quantumtrader.engine.config import ReplayConfig
+from quantumtrader.engine.events_loop import run_events
 from quantumtrader.engine.result import ReplayResult, RiskEvent, as_int_ns
 from quantumtrader.engine.session import ReplaySession
 from quantumtrader.features import FeatureSet
@@ -76,7 +78,8 @@ class ReplayEngine:
         self._order_seq += 1
         return f"O{self._order_seq:06d}"
 
-    def _session(self, first_ts: int) -> ReplaySession:
+    def session(self, first_ts: int) -> ReplaySession:
+        """A fresh :class:`ReplaySession` starting at ``first_ts`` (ns UTC)."""
         agents: dict[str, Agent] = {a.agent_id: a for a in self.specialists}
         if len(agents) != len(self.specialists) or self.coordinator.agent_id in agents:
             raise ConfigError("agent ids must be unique")
@@ -112,7 +115,7 @@ class ReplayEngine:
         side = trades.column("aggressor").to_numpy()
         kind = trades.column("trade_kind").to_numpy()
         n = len(ts)
-        run = self._session(int(ts[0]))
+        run = self.session(int(ts[0]))
         for i in range(n):
             t = int(ts[i])
             run.fire_due(t)
@@ -120,6 +123,25 @@ class ReplayEngine:
             if progress is not None and (i % 4096 == 0 or i == n - 1):
                 progress(i + 1, n)
         return run.finish(int(ts[-1]), n)
+
+    def run_events(
+        self,
+        chunks: Iterable[EventChunk],
+        progress: Callable[[int, int], None] | None = None,
+        total: int = 0,
+    ) -> ReplayResult:
+        """Replay merged trades and book deltas (``data.merge.iter_lake_events``).
+
+        The same agents, risk checks and broker calls as :meth:`run`; book deltas reach a
+        broker that has ``on_book`` (the simulated exchange) and the agents see the top
+        of its book. See :mod:`quantumtrader.engine.events_loop`.
+
+        Raises
+        ------
+        DataError
+            If the stream is empty or has no trade of the engine's symbol.
+        """
+        return run_events(self, chunks, progress, total)
 
     def act(self, decision: Decision, now: int, position: int, log: list[RiskEvent]) -> None:
         """Route an actionable decision through risk to the broker."""

@@ -13,7 +13,10 @@ from quantumtrader.model.orders import Fill
 from quantumtrader.model.positions import RoundTrip
 from quantumtrader.model.signals import Decision, Signal
 
-__all__ = ["ReplayResult", "RiskEvent", "as_int_ns"]
+__all__ = ["TRADES_FILL_NOTE", "ReplayResult", "RiskEvent", "as_int_ns"]
+
+#: Report line for replays without an order book.
+TRADES_FILL_NOTE = "fills simulated from the trades (next trade plus slippage ticks); no order book"
 
 
 class RiskEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,6 +61,13 @@ class ReplayResult(msgspec.Struct, kw_only=True):
         State at the end of the data.
     fee_per_contract, slippage_ticks
         Cost model used (for the report).
+    book_events
+        Order-book deltas replayed (0 for a trades-only replay).
+    fill_model
+        How fills were simulated: ``"trades"`` (next trade ± slippage ticks, no book)
+        or ``"book"`` (the simulated exchange matched against the replayed order book).
+    fill_model_note
+        One line for the report explaining the fill model.
     """
 
     symbol: str
@@ -78,6 +88,9 @@ class ReplayResult(msgspec.Struct, kw_only=True):
     unrealized_brl: float
     fee_per_contract: float
     slippage_ticks: float
+    book_events: int = 0
+    fill_model: str = "trades"
+    fill_model_note: str = TRADES_FILL_NOTE
 
     def to_json(self) -> bytes:
         """Canonical JSON of the whole result (sorted keys)."""
@@ -89,6 +102,7 @@ class ReplayResult(msgspec.Struct, kw_only=True):
 
 
 def as_int_ns(col: pa.ChunkedArray) -> np.ndarray[Any, Any]:
+    """Timestamp or int column as contiguous int64 ns, shape ``(n,)``."""
     if pa.types.is_timestamp(col.type):
         col = col.cast(pa.int64())
     return np.ascontiguousarray(col.to_numpy(), dtype=np.int64)

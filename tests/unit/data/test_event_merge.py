@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ def _stream(keys: list[tuple[int, int]], sym: int, kind: int, cuts: list[int]) -
     keys = sorted(keys)
     bounds = sorted({0, len(keys), *[c % (len(keys) + 1) for c in cuts]})
     out = []
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         part = keys[a:b]
         out.append(_chunk([k[0] for k in part], [k[1] for k in part], sym, kind))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ def test_chunks_equal_single_trades_real_day(dol_day: dict[str, Arr]) -> None:
     cuts = np.sort(rng.choice(np.arange(1, len(ts)), size=300, replace=False))
     bounds = [0, *cuts.tolist(), len(ts)]
     closed_one = closed_many = 0
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         for i in range(a, b):
             closed_one += one.update_trade(int(ts[i]), float(price[i]), float(qty[i]), int(side[i]))
         closed_many += many.update_trades(ts[a:b], price[a:b], qty[a:b], side[a:b])
