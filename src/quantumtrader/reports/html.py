@@ -166,7 +166,10 @@ th, td {{ border-bottom: 1px solid #ddd; padding: .3em .8em; text-align: left; }
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p class="note"><strong>Not evidence of an edge.</strong> {html.escape(HONESTY_NOTE)}</p>
-<p>{result.n_events:,} trades, {html.escape(span)} (America/Sao_Paulo).
+<p>{result.n_events:,} events ({result.book_events:,} order-book deltas),
+{html.escape(span)} (America/Sao_Paulo).
+<strong>Fill model: {html.escape(result.fill_model)}</strong> —
+{html.escape(result.fill_model_note)}.
 Costs modeled: R$ {result.fee_per_contract:.2f} per contract per side,
 slippage {result.slippage_ticks:g} tick(s) on market and stop fills.
 {len(result.decisions)} actionable decisions ({vetoes} refused by risk or position),
