@@ -8,6 +8,7 @@ from quantumtrader.agents.base import (
     AgentStats,
     Feedback,
     MarketView,
+    SignalSpecialist,
     feature,
 )
 from quantumtrader.agents.coordinator import Consensus, Coordinator, CoordinatorConfig, consensus
@@ -27,6 +28,7 @@ __all__ = [
     "MarketView",
     "OrderFlowConfig",
     "OrderFlowSpecialist",
+    "SignalSpecialist",
     "TrendConfig",
     "TrendSpecialist",
     "consensus",

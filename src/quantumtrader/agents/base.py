@@ -8,6 +8,7 @@ everything they know arrives through ``on_start``, ``on_timer`` and ``on_feedbac
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Mapping
 from typing import Generic, Protocol, TypeVar, runtime_checkable
@@ -26,6 +27,7 @@ __all__ = [
     "AgentStats",
     "Feedback",
     "MarketView",
+    "SignalSpecialist",
     "feature",
 ]
 
@@ -284,3 +286,39 @@ class AgentBase(Generic[C]):
         self.config = config
         self.stats = env.stats
         self._symbol = env.symbol
+
+
+class SignalSpecialist(AgentBase[C], abc.ABC):
+    """A specialist whose signal is a pure function of the view (besides its timestamp).
+
+    Subclasses implement :meth:`evaluate`. Because the output depends only on what the
+    view holds, the engine may call :meth:`on_timer_unchanged` when nothing in the view
+    changed since the previous timer (no trade, book change or fill): the previous
+    signal is re-issued at ``now_ns`` and counted, exactly what :meth:`on_timer` would
+    return, without recomputing it.
+    """
+
+    def __init__(self, config: C) -> None:
+        super().__init__(config)
+        self._last: Signal | None = None
+
+    @abc.abstractmethod
+    def evaluate(self, now_ns: int, view: MarketView) -> Signal:
+        """The signal for ``view`` at ``now_ns`` without counting it."""
+
+    def on_timer(self, now_ns: int, view: MarketView) -> list[Signal | Decision]:
+        """One signal per timer (HOLD included, so stale opinions are replaced)."""
+        signal = self.evaluate(now_ns, view)
+        self.stats.count(signal.action, now_ns)
+        self._last = signal
+        return [signal]
+
+    def on_timer_unchanged(self, now_ns: int, view: MarketView) -> list[Signal | Decision]:
+        """:meth:`on_timer` for a view equal to the previous timer's (see the class doc)."""
+        last = self._last
+        if last is None:
+            return self.on_timer(now_ns, view)
+        signal = msgspec.structs.replace(last, ts=now_ns)
+        self.stats.count(signal.action, now_ns)
+        self._last = signal
+        return [signal]

@@ -24,9 +24,9 @@ events", *Journal of Financial Econometrics* 12(1), 47–88 (order-flow imbalanc
 
 from __future__ import annotations
 
-from quantumtrader.agents.base import AgentBase, AgentConfig, MarketView, feature
+from quantumtrader.agents.base import AgentConfig, MarketView, SignalSpecialist, feature
 from quantumtrader.core.errors import ConfigError
-from quantumtrader.model.signals import Action, Decision, Signal
+from quantumtrader.model.signals import Action, Signal
 
 __all__ = ["OrderFlowConfig", "OrderFlowSpecialist"]
 
@@ -70,7 +70,7 @@ class OrderFlowConfig(AgentConfig, frozen=True, kw_only=True):
             raise ConfigError(f"{self.agent_id}: confidence_scale must be > 0")
 
 
-class OrderFlowSpecialist(AgentBase[OrderFlowConfig]):
+class OrderFlowSpecialist(SignalSpecialist[OrderFlowConfig]):
     """Emits one BUY, SELL or HOLD signal per timer from the OFI features.
 
     Parameters
@@ -140,9 +140,3 @@ class OrderFlowSpecialist(AgentBase[OrderFlowConfig]):
             reason=f"{text} velocity {word}",
             metadata=metadata,
         )
-
-    def on_timer(self, now_ns: int, view: MarketView) -> list[Signal | Decision]:
-        """One signal per timer (HOLD included, so stale opinions are replaced)."""
-        signal = self.evaluate(now_ns, view)
-        self.stats.count(signal.action, now_ns)
-        return [signal]

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 
-from quantumtrader.agents.base import AgentBase, AgentConfig, MarketView, feature
+from quantumtrader.agents.base import AgentConfig, MarketView, SignalSpecialist, feature
 from quantumtrader.core.errors import ConfigError
-from quantumtrader.model.signals import Action, Decision, Signal
+from quantumtrader.model.signals import Action, Signal
 
 __all__ = ["TrendConfig", "TrendSpecialist"]
 
@@ -70,7 +70,7 @@ class TrendConfig(AgentConfig, frozen=True, kw_only=True):
             raise ConfigError(f"{self.agent_id}: confidence_floor must be in [0, 1]")
 
 
-class TrendSpecialist(AgentBase[TrendConfig]):
+class TrendSpecialist(SignalSpecialist[TrendConfig]):
     """Emits one BUY, SELL or HOLD signal per timer from EMAs and ADX.
 
     Parameters
@@ -135,9 +135,3 @@ class TrendSpecialist(AgentBase[TrendConfig]):
                 return out(Action.HOLD, 0.0, f"{text} DI disagrees")
         side = "up" if action is Action.BUY else "down"
         return out(action, self.confidence(adx), f"{text} aligned {side}")
-
-    def on_timer(self, now_ns: int, view: MarketView) -> list[Signal | Decision]:
-        """One signal per timer (HOLD included)."""
-        signal = self.evaluate(now_ns, view)
-        self.stats.count(signal.action, now_ns)
-        return [signal]

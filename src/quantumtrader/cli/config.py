@@ -14,6 +14,10 @@ Example ``backtest.toml``::
     [broker]
     slippage_ticks = 1
 
+    [exchange]            # the simulated exchange, used when the data has an order book
+    mode = "accurate"
+    entry_latency_ns = 0
+
     [orderflow]
     threshold = 0.3
 
@@ -30,7 +34,7 @@ import msgspec
 from quantumtrader.agents import CoordinatorConfig, OrderFlowConfig, TrendConfig
 from quantumtrader.core.errors import ConfigError
 from quantumtrader.engine import ReplayConfig
-from quantumtrader.execution import SimBrokerConfig
+from quantumtrader.execution import ExchangeConfig, SimBrokerConfig
 from quantumtrader.risk import RiskConfig
 
 __all__ = ["BacktestConfig", "load_config"]
@@ -42,6 +46,7 @@ class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     replay: ReplayConfig = msgspec.field(default_factory=ReplayConfig)
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
     broker: SimBrokerConfig = msgspec.field(default_factory=SimBrokerConfig)
+    exchange: ExchangeConfig = msgspec.field(default_factory=ExchangeConfig)
     orderflow: OrderFlowConfig = msgspec.field(default_factory=OrderFlowConfig)
     trend: TrendConfig = msgspec.field(default_factory=TrendConfig)
     coordinator: CoordinatorConfig = msgspec.field(default_factory=CoordinatorConfig)

@@ -27,7 +27,8 @@ class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     feed_latency_us
         Market-data latency in microseconds of market time: an agent timer at ``T`` sees
         the events with ``ts_event <= T - feed_latency``; its orders are stamped ``T``
-        (the broker adds its own order-entry latency). 0 by default.
+        (the broker adds its own order-entry latency). 0 by default, which takes the
+        broker's ``feed_latency_ns`` when it has one (the simulated exchange's config).
     """
 
     lots: int = 1

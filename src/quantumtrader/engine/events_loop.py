@@ -46,6 +46,8 @@ class _Loop:
         kind = c.kind[i:j]
         is_book = kind == KIND_BOOK
         self.n_book += int(np.count_nonzero(is_book))
+        if bool(np.any(is_book & (c.sym[i:j] == me))):
+            run.book_changed()
         if run.idle() and (self.on_book_arrays is not None or not is_book.any()):
             self._bulk(run, c, i, j, me=me, is_book=is_book)
         else:

@@ -83,7 +83,8 @@ class ReplayEngine:
         agents: dict[str, Agent] = {a.agent_id: a for a in self.specialists}
         if len(agents) != len(self.specialists) or self.coordinator.agent_id in agents:
             raise ConfigError("agent ids must be unique")
-        return ReplaySession(self, first_ts, self.config.feed_latency_us * 1000)
+        feed = self.config.feed_latency_us * 1000 or int(getattr(self.broker, "feed_latency_ns", 0))
+        return ReplaySession(self, first_ts, feed)
 
     def run(
         self, trades: pa.Table, progress: Callable[[int, int], None] | None = None

@@ -72,11 +72,21 @@ class ReplaySession:
         self.last_price = math.nan
         self.dirty = False
         self.book: Any = None  # the broker's order book of the symbol, when it has one
+        self.book_dirty = False
+        # The view's "epoch" advances whenever something an agent can read changes
+        # (trade, book change, fill); a view-pure agent whose previous timer saw the
+        # same epoch is given on_timer_unchanged instead of on_timer.
+        self.epoch = 0
+        self.seen: dict[str, int] = {}
+        self.unchanged: dict[str, Any] = {
+            aid: getattr(a, "on_timer_unchanged", None) for aid, a in self.agents.items()
+        }
 
     # -- fills and orders ---------------------------------------------------------------
     def on_fill(self, fill: Fill) -> None:
         """Record a fill of the engine's symbol; close round trips and give feedback."""
         self.fills.append(fill)
+        self.epoch += 1
         closed = self.ledger.apply(fill)
         if closed is None:
             return
@@ -132,11 +142,17 @@ class ReplaySession:
         view.ts = now
         view.position = self.ledger.position  # equals the broker's: same fills
         book = self.book
-        if book is not None:
+        if book is not None and self.book_dirty:
             view.best_bid = book.best_bid()
             view.best_ask = book.best_ask()
             view.best_bid_size = book.best_bid_size()
             view.best_ask_size = book.best_ask_size()
+            self.book_dirty = False
+
+    def book_changed(self) -> None:
+        """The order book of the engine's symbol changed."""
+        self.book_dirty = True
+        self.epoch += 1
 
     def fire(self, now: int, name: str) -> None:
         """Run agent ``name``'s timer at market time ``now``."""
@@ -144,7 +160,13 @@ class ReplaySession:
         view = self.view
         e = self.e
         if name != e.coordinator.agent_id:
-            for out in self.agents[name].on_timer(now, view):
+            same = self.unchanged[name]
+            if same is not None and self.seen.get(name) == self.epoch:
+                outs = same(now, view)
+            else:
+                outs = self.agents[name].on_timer(now, view)
+                self.seen[name] = self.epoch
+            for out in outs:
                 if isinstance(out, Signal):
                     self._record_signal(out)
             return
@@ -196,6 +218,7 @@ class ReplaySession:
         self.last_price = price
         self.view.last_price = price
         self.dirty = True
+        self.epoch += 1
         led = self.ledger
         while t >= self.next_sample:
             self.equity.append(

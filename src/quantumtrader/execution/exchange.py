@@ -23,13 +23,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import Literal, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 from quantumtrader.book import OrderBook
 from quantumtrader.core.errors import BrokerError
 from quantumtrader.execution._lifecycle import Message
 from quantumtrader.execution._matching import Matcher
 from quantumtrader.execution._state import LiveOrder
 from quantumtrader.execution.exchange_config import ExchangeConfig
-from quantumtrader.model.book import BookDelta
+from quantumtrader.model.book import BookAction, BookDelta, BookSide
 from quantumtrader.model.events import Trade
 from quantumtrader.model.instruments import InstrumentSpec, root_of
 from quantumtrader.model.orders import Fill, Order, OrderStatus, OrderType, OrderUpdate
@@ -192,6 +195,49 @@ class SimulatedExchange(Matcher):
         st.book.apply(delta)
         st.has_book = True
         return self._flush() if self._out else []
+
+    def on_book_arrays(  # noqa: PLR0917 - columns of one batch
+        self,
+        symbol: str,
+        side: npt.NDArray[np.int8],
+        action: npt.NDArray[np.int8],
+        price: npt.NDArray[np.float64],
+        size: npt.NDArray[np.float64],
+        flags: npt.NDArray[np.int16],
+    ) -> list[Fill]:
+        """Apply a batch of ``symbol``'s book deltas, shape ``(n,)`` each, in one kernel call.
+
+        Equivalent to :meth:`on_book` per delta. The compiled path is taken when nothing
+        can fill (no message in flight, no working order and no consumed liquidity on
+        the symbol); otherwise the deltas go through :meth:`on_book` one by one (their
+        timestamps are then unknown, so in-flight messages are not advanced here:
+        callers with orders in flight use :meth:`on_book`).
+        """
+        st = self._syms.get(symbol) or self._state(symbol)
+        if self._pipe or st.busy:
+            out: list[Fill] = []
+            for k in range(len(side)):
+                delta = BookDelta(
+                    ts_event=0,
+                    ts_init=0,
+                    symbol=symbol,
+                    side=BookSide(int(side[k])),
+                    action=BookAction(int(action[k])),
+                    price=float(price[k]),
+                    size=float(size[k]),
+                    flags=int(flags[k]),
+                )
+                if st.busy:
+                    self._book_busy(st, delta)
+                else:
+                    st.book.apply(delta)
+                    st.has_book = True
+                out += self._flush()
+            return out
+        if len(side):
+            st.book.apply_arrays(side, action, price, size)
+            st.has_book = True
+        return []
 
     def _arrive(self, now: int) -> None:
         pipe = self._pipe

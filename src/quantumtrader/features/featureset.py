@@ -30,9 +30,9 @@ from quantumtrader.features.candles import (
 )
 from quantumtrader.features.fs_kernel import (
     CLOSED,
-    fs_chunk,
     N_CONTEXT,
     N_IND,
+    fs_chunk,
     fs_flush,
     fs_init_state,
     fs_loop,

@@ -231,7 +231,7 @@ def fs_chunk(  # noqa: PLR0917 - numba kernels take flat arrays positionally
             ts[i], price[i], qty[i], side[i], W, params, fs, is_,
             rb_ts, rb_buy, rb_sell, bf, bi, out,
         )  # fmt: skip
-        if r == NEED_GROW or r == OUT_OF_ORDER:
+        if r in (NEED_GROW, OUT_OF_ORDER):
             return i, m, r
         if r == CLOSED:
             _store(K, fs, bf, bi, cf[m], ci[m], cind[m])

@@ -253,8 +253,8 @@ def test_fees_with_basis_points() -> None:
 def test_per_contract_fee_plus_bps() -> None:
     es = spec_for("ES")
     assert fee_of(es, 2, 5000.0) == pytest.approx(2 * es.fee_per_contract)
-    btc = spec_for("BTCUSDT")  # 10 bps, 1e-5 BTC per unit
-    assert fee_of(btc, 100, 50_000.0) == pytest.approx(10 * 50_000.0 * 100 * 1e-5 / 10_000)
+    btc = spec_for("BTCUSDT")  # 10 bps, 1e-6 BTC per unit
+    assert fee_of(btc, 100, 50_000.0) == pytest.approx(10 * 50_000.0 * 100 * 1e-6 / 10_000)
 
 
 def test_bracket_children_partial_take_oco_and_no_orphans() -> None:
