@@ -7,6 +7,7 @@ exit code 1; a traceback means a bug.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 import os
 import sys
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
@@ -33,7 +34,19 @@ from rich.table import Table
 from quantumtrader import __version__
 from quantumtrader.core.errors import QuantumTraderError
 
-__all__ = ["app", "main"]
+if TYPE_CHECKING:
+    from quantumtrader.engine import ReplayResult
+    from quantumtrader.reports import Metrics
+
+__all__ = ["ExchangeMode", "app", "main"]
+
+
+class ExchangeMode(enum.StrEnum):
+    """Simulated exchange modes (``--mode``)."""
+
+    ACCURATE = "accurate"
+    FAST = "fast"
+
 
 console = Console()
 err_console = Console(stderr=True)
@@ -49,7 +62,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Import Profit exports into the Parquet lake and list it.")
+data_app = typer.Typer(
+    help="Import Profit exports and order-book captures into the Parquet lake and list it."
+)
 app.add_typer(data_app, name="data")
 
 LakeOpt = Annotated[
@@ -99,41 +114,85 @@ def _root(
 
 @data_app.command("import")
 def data_import(
-    paths: Annotated[list[Path], typer.Argument(help="Profit export files (format A or B).")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Profit exports (format A or B) and/or order-book sources: LOBSTER zips, "
+            "Binance captures (*.gz), Sierra Chart depth exports, B3 level-1 CSVs."
+        ),
+    ],
     lake: LakeOpt = Path("lake"),
+    sierra_symbol: Annotated[
+        str, typer.Option(help="Instrument of Sierra Chart exports (they do not name it).")
+    ] = "ES",
 ) -> None:
-    """Import Profit 'Times & Trades' exports (format auto-detected) into the lake.
+    """Import trade exports and order-book captures (formats auto-detected) into the lake.
 
     Import is idempotent (a day's partition is replaced, never duplicated) and atomic.
     Rows that fail validation go to quarantine.parquet next to their partition.
+    Book sources fill kind=book (and kind=quotes, kind=trades) partitions; Binance files
+    of one symbol (e.g. spot btcusdt_20240808.gz + btcusdt_20240809.gz) are read as one
+    capture, so pass them together.
     """
-    from quantumtrader.data import Lake, import_files  # noqa: PLC0415 - fast --help
-
-    store = Lake(lake)
-    total = sum(p.stat().st_size for p in paths if p.is_file())
-    with _progress("importing", total) as prog:
-        task = prog.task_ids[0]
-        report = import_files(
-            paths, store, progress=lambda done, _t: prog.update(task, completed=done)
-        )
-    table = Table(title=f"Import into {lake}")
-    for col in ("file", "symbol", "date", "read", "stored", "quarantined"):
-        table.add_column(
-            col, justify="right" if col in ("read", "stored", "quarantined") else "left"
-        )
-    for row in report.rows:
-        table.add_row(
-            Path(row.file).name,
-            row.symbol,
-            str(row.day),
-            f"{row.read:,}",
-            f"{row.stored:,}",
-            f"{row.quarantined:,}",
-        )
-    table.add_row(
-        "total", "", "", f"{report.read:,}", f"{report.stored:,}", f"{report.quarantined:,}"
+    from quantumtrader.data import (  # noqa: PLC0415 - fast --help
+        Lake,
+        detect_book_source,
+        import_files,
+        import_market_data,
+        read_book_source,
     )
-    console.print(table)
+
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise QuantumTraderError(f"no such file: {missing[0]}")
+    book_files = [p for p in paths if detect_book_source(p) is not None]
+    trade_files = [p for p in paths if p not in book_files]
+    store = Lake(lake)
+    if trade_files:
+        total = sum(p.stat().st_size for p in trade_files)
+        with _progress("importing trades", total) as prog:
+            task = prog.task_ids[0]
+            report = import_files(
+                trade_files, store, progress=lambda done, _t: prog.update(task, completed=done)
+            )
+        table = Table(title=f"Trade import into {lake}")
+        for col in ("file", "symbol", "date", "read", "stored", "quarantined"):
+            table.add_column(
+                col, justify="right" if col in ("read", "stored", "quarantined") else "left"
+            )
+        for row in report.rows:
+            table.add_row(
+                Path(row.file).name,
+                row.symbol,
+                str(row.day),
+                f"{row.read:,}",
+                f"{row.stored:,}",
+                f"{row.quarantined:,}",
+            )
+        table.add_row(
+            "total", "", "", f"{report.read:,}", f"{report.stored:,}", f"{report.quarantined:,}"
+        )
+        console.print(table)
+    if book_files:
+        with _progress("reading book sources", len(book_files)) as prog:
+            reads = read_book_source(book_files, sierra_symbol=sierra_symbol)
+            prog.update(prog.task_ids[0], completed=len(book_files))
+        table = Table(title=f"Book import into {lake}")
+        for col in ("source", "symbol", "kind", "date", "rows", "quarantined"):
+            table.add_column(col, justify="right" if col in ("rows", "quarantined") else "left")
+        for md in reads:
+            for part in import_market_data(md, store):
+                table.add_row(
+                    md.source,
+                    part.symbol,
+                    part.kind,
+                    str(part.day),
+                    f"{part.rows:,}",
+                    f"{part.quarantined:,}",
+                )
+            for note in md.notes:
+                logging.getLogger(__name__).info("%s %s: %s", md.source, md.symbol, note)
+        console.print(table)
 
 
 @data_app.command("ls")
@@ -141,7 +200,8 @@ def data_ls(lake: LakeOpt = Path("lake")) -> None:
     """List the lake's partitions with row and quarantine counts."""
     from quantumtrader.data import Lake  # noqa: PLC0415 - fast --help
 
-    parts = Lake(lake).partitions("trades")
+    store = Lake(lake)
+    parts = [p for kind in ("trades", "book", "quotes") for p in store.partitions(kind)]
     if not parts:
         console.print(f"{lake}: empty (import files with `quantumtrader data import FILE`)")
         return
@@ -169,61 +229,126 @@ def _parse_date(value: str | None) -> dt.date | None:
         raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from exc
 
 
-def _backtest(
-    data: Path, symbol: str | None, date: str | None, config: Path | None, out: Path
-) -> None:
-    from quantumtrader.cli.backtest import load_trades, run_backtest, write_outputs  # noqa: PLC0415
-    from quantumtrader.cli.config import load_config  # noqa: PLC0415
+def _summary(result: ReplayResult, metrics: Metrics, title: str, out_dir: Path) -> None:
+    from quantumtrader.cli.backtest import write_outputs  # noqa: PLC0415
     from quantumtrader.reports import HONESTY_NOTE, metrics_rows  # noqa: PLC0415
 
-    cfg = load_config(config)
-    sym, day, trades, quarantined = load_trades(data, symbol, _parse_date(date))
-    with _progress(f"replaying {sym} {day}", trades.num_rows) as prog:
-        task = prog.task_ids[0]
-        result, metrics = run_backtest(
-            trades, sym, cfg, progress=lambda done, _t: prog.update(task, completed=done)
-        )
-    target = out / f"{sym}_{day}"
-    report, result_json = write_outputs(
-        result, metrics, target, f"QuantumTrader backtest {sym} {day}"
-    )
-    table = Table(
-        title=f"Backtest {sym} {day} — {result.n_events:,} trades ({quarantined} quarantined)"
-    )
+    report, result_json = write_outputs(result, metrics, out_dir, f"QuantumTrader backtest {title}")
+    table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in metrics_rows(metrics):
         table.add_row(k, v)
     console.print(table)
+    console.print(f"fill model: {result.fill_model} — {result.fill_model_note}")
     console.print(f"[yellow]{HONESTY_NOTE}[/yellow]")
     console.print(f"report: {report}\nresult: {result_json} (sha256 {result.digest()[:16]}…)")
 
 
+def _backtest(
+    data: Path,
+    symbol: str | None,
+    date: str | None,
+    config: Path | None,
+    out: Path,
+    *,
+    book: bool = True,
+    mode: str | None = None,
+) -> None:
+    import msgspec  # noqa: PLC0415
+
+    from quantumtrader.cli.backtest import (  # noqa: PLC0415
+        load_events,
+        load_trades,
+        run_backtest,
+        run_event_backtest,
+    )
+    from quantumtrader.cli.config import load_config  # noqa: PLC0415
+
+    cfg = load_config(config)
+    if mode is not None:
+        cfg = msgspec.structs.replace(
+            cfg, exchange=msgspec.structs.replace(cfg.exchange, mode=mode)
+        )
+    day = _parse_date(date)
+    source = load_events(data, symbol, day) if book else None
+    if source is not None:
+        span = f"{source.days[0]}" + (f"..{source.days[-1]}" if len(source.days) > 1 else "")
+        with _progress(f"replaying {source.symbol} {span} (trades + book)", source.total) as prog:
+            task = prog.task_ids[0]
+            result, metrics = run_event_backtest(
+                source, cfg, progress=lambda done, _t: prog.update(task, completed=done)
+            )
+        title = (
+            f"{source.symbol} {span} — {result.n_events:,} events, {result.book_events:,} book "
+            f"deltas ({source.quarantined} quarantined)"
+        )
+        _summary(result, metrics, title, out / f"{source.symbol}_{span}")
+        return
+    sym, tday, trades, quarantined = load_trades(data, symbol, day)
+    with _progress(f"replaying {sym} {tday}", trades.num_rows) as prog:
+        task = prog.task_ids[0]
+        result, metrics = run_backtest(
+            trades, sym, cfg, progress=lambda done, _t: prog.update(task, completed=done)
+        )
+    title = f"{sym} {tday} — {result.n_events:,} trades ({quarantined} quarantined)"
+    _summary(result, metrics, title, out / f"{sym}_{tday}")
+
+
 @app.command()
-def backtest(
-    data: Annotated[Path, typer.Argument(help="A Profit export file, or a lake folder.")],
+def backtest(  # noqa: PLR0917 - typer maps one parameter per CLI option
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="A Profit export, an order-book source file (LOBSTER zip, Binance capture, "
+            "Sierra Chart export, B3 level-1 CSV), or a lake folder."
+        ),
+    ],
     symbol: Annotated[
         str | None, typer.Option(help="Contract, e.g. WDOU25 (needed when DATA has several).")
     ] = None,
     date: Annotated[
-        str | None, typer.Option(help="Trading day YYYY-MM-DD (needed when DATA has several).")
+        str | None,
+        typer.Option(
+            help="Day YYYY-MM-DD (needed when DATA has several trade days; a lake with book "
+            "data replays every day of the symbol when omitted)."
+        ),
     ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
-            help="Backtest TOML ([replay], [risk], [broker], [orderflow], [trend], [coordinator])."
+            help="Backtest TOML ([replay], [risk], [broker], [exchange], [orderflow], [trend], "
+            "[coordinator])."
         ),
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for report.html and result.json.")] = Path(
         "results"
     ),
+    book: Annotated[
+        bool,
+        typer.Option(
+            "--book/--no-book",
+            help="Use order-book data when DATA has it (simulated exchange); --no-book "
+            "forces the trade-based fill model.",
+        ),
+    ] = True,
+    mode: Annotated[
+        ExchangeMode | None,
+        typer.Option(
+            help="Simulated exchange mode: accurate (queue position + latency) or fast "
+            "(no queue, no latency; for parameter searches). Overrides [exchange] mode.",
+        ),
+    ] = None,
 ) -> None:
-    """Replay one day through specialists → coordinator → risk → simulated broker.
+    """Replay data through specialists → coordinator → risk → simulated broker or exchange.
 
-    Prints a summary and writes an offline HTML report (price with entries/exits,
-    equity net of costs, drawdown, signals per agent) and a byte-stable result.json.
+    With order-book data (a book source file, or kind=book partitions in the lake) the
+    simulated exchange matches against the replayed book: market orders walk the depth,
+    limit orders queue, latencies apply. Without it, fills come from the trades and the
+    report says so. Prints a summary and writes an offline HTML report and a byte-stable
+    result.json.
     """
-    _backtest(data, symbol, date, config, out)
+    _backtest(data, symbol, date, config, out, book=book, mode=None if mode is None else mode.value)
 
 
 @app.command()

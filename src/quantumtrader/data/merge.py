@@ -255,6 +255,15 @@ def _partition_batches(
     yield from pf.iter_batches(batch_size=batch_rows)
 
 
+def _partition_chunks(
+    lake: Lake, kind_name: str, sym: int, syms: tuple[str, ...], *, day: dt.date, batch_rows: int
+) -> Iterator[EventChunk]:
+    kind = KIND_TRADE if kind_name == "trades" else KIND_BOOK
+    for batch in _partition_batches(lake, kind_name, syms[sym], day, batch_rows):
+        if batch.num_rows:
+            yield _from_batch(batch, kind, sym, syms)
+
+
 def iter_lake_events(
     lake: Lake,
     symbols: Sequence[str],
@@ -289,14 +298,11 @@ def iter_lake_events(
         )
     for day in sorted(days):
         streams: list[Iterator[EventChunk]] = []
-        for s, symbol in enumerate(syms):
+        for s in range(len(syms)):
             for kind_name in kinds:
-                kind = KIND_TRADE if kind_name == "trades" else KIND_BOOK
                 if (day, s, kind_name) not in have:
                     continue
                 streams.append(
-                    _from_batch(b, kind, s, syms)
-                    for b in _partition_batches(lake, kind_name, symbol, day, batch_rows)
-                    if b.num_rows
+                    _partition_chunks(lake, kind_name, s, syms, day=day, batch_rows=batch_rows)
                 )
         yield from merge_streams(streams)
