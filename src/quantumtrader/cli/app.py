@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import importlib
 import logging
 import os
 import sys
@@ -39,6 +40,22 @@ if TYPE_CHECKING:
     from quantumtrader.reports import Metrics
 
 __all__ = ["ExchangeMode", "app", "main"]
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's usage-error base class, and the one of typer's bundled click copy if any."""
+    errors: list[type[Exception]] = [click.ClickException]
+    try:
+        bundled = importlib.import_module("typer._click.exceptions")
+    except ImportError:  # older typer releases use click itself
+        return tuple(errors)
+    errors.append(bundled.ClickException)
+    return tuple(errors)
+
+
+_ABORT = (click.exceptions.Abort, typer.Abort)
+_EXIT = (click.exceptions.Exit, typer.Exit)
+_USAGE = _usage_errors()
 
 
 class ExchangeMode(enum.StrEnum):
@@ -417,11 +434,11 @@ def main() -> None:
     except QuantumTraderError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True, markup=True)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except _ABORT:
         err_console.print("aborted")
         sys.exit(130)
-    except click.exceptions.Exit as exc:
+    except _EXIT as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except _USAGE as exc:
+        exc.show()  # type: ignore[attr-defined]  # both copies of ClickException have it
+        sys.exit(int(getattr(exc, "exit_code", 2)))

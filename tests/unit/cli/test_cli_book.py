@@ -1,0 +1,87 @@
+"""The command line with order-book data: import book sources, backtest with the exchange."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from quantumtrader.cli import main
+
+
+def _run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["quantumtrader", *args])
+    monkeypatch.setenv("COLUMNS", "200")
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_sierra_then_backtest_lake_with_the_exchange(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sierra_dir: Path,
+) -> None:
+    lake, out = tmp_path / "lake", tmp_path / "out"
+    code, text, err = _run(
+        monkeypatch, capsys, "data", "import", str(sierra_dir / "tbt.txt"), "--lake", str(lake)
+    )
+    assert code == 0, err
+    assert "49,491" in text and "2,026" in text  # book deltas and trades of tbt.txt
+    code, text, _ = _run(monkeypatch, capsys, "data", "ls", "--lake", str(lake))
+    assert code == 0 and "book" in text and "quotes" in text
+    code, text, err = _run(
+        monkeypatch, capsys, "backtest", str(lake), "--symbol", "ES", "--out", str(out)
+    )
+    assert code == 0, err
+    assert "fill model: book" in text
+    result = json.loads((out / "ES_2022-01-24" / "result.json").read_text())
+    assert result["book_events"] == 49_491
+    assert result["n_events"] == 49_491 + 2_026
+    assert result["fill_model"] == "book"
+    html = (out / "ES_2022-01-24" / "report.html").read_text()
+    assert "Fill model: book" in html
+
+
+def test_backtest_book_file_directly_fast_mode(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sierra_dir: Path,
+) -> None:
+    out = tmp_path / "out"
+    code, text, err = _run(
+        monkeypatch,
+        capsys,
+        "backtest",
+        str(sierra_dir / "2023_06_29.txt"),
+        "--mode",
+        "fast",
+        "--out",
+        str(out),
+    )
+    assert code == 0, err
+    assert "fast: no queue, no latency" in text.replace("\n", " ")
+    result = json.loads((out / "ES_2023-06-29" / "result.json").read_text())
+    assert result["book_events"] == 14_637
+
+
+def test_bad_mode_and_unknown_book_file_are_clear_errors(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = _run(monkeypatch, capsys, "backtest", str(tmp_path), "--mode", "slow")
+    assert code == 2 and "slow" in err
+    bogus = tmp_path / "x.gz"
+    bogus.write_bytes(b"not gzip")
+    code, _, err = _run(monkeypatch, capsys, "data", "import", str(bogus), "--lake", str(tmp_path))
+    assert code == 1
+    assert "x.gz" in err and len(err.strip().splitlines()) <= 3
