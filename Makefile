@@ -40,8 +40,9 @@ unit: $(STAMP)  ## pytest only
 
 test: lint typecheck contracts unit  ## lint + type checks + layer contracts + tests
 
-bench: $(STAMP)  ## throughput benchmarks on the real sample day
+bench: $(STAMP)  ## throughput benchmarks: B3 day (import, features, replay), order book and L2 replay
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/book.py
 
 clean:  ## remove the venv, caches and generated results
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist src/*.egg-info results

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import msgspec
 
-from quantumtrader.core.errors import ConfigError
-
 __all__ = ["ReplayConfig"]
 
 
@@ -24,19 +22,9 @@ class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         Bracket distances from the entry fill price, points (rounded to the tick).
     equity_sample_s
         Period of the equity curve samples, seconds of market time.
-    feed_latency_us
-        Market-data latency in microseconds of market time: an agent timer at ``T`` sees
-        the events with ``ts_event <= T - feed_latency``; its orders are stamped ``T``
-        (the broker adds its own order-entry latency). 0 by default, which takes the
-        broker's ``feed_latency_ns`` when it has one (the simulated exchange's config).
     """
 
     lots: int = 1
     stop_points: float = 4.0
     take_points: float = 8.0
     equity_sample_s: int = 60
-    feed_latency_us: int = 0
-
-    def __post_init__(self) -> None:
-        if self.feed_latency_us < 0:
-            raise ConfigError(f"feed_latency_us must be >= 0, got {self.feed_latency_us}")

@@ -48,6 +48,15 @@ class ReplayEngine:
         Any :class:`~quantumtrader.model.orders.Broker` (the simulated one in backtests).
     config
         :class:`ReplayConfig`.
+    features
+        The feature set the agents read (a fresh :class:`FeatureSet` by default).
+    slippage_ticks
+        Slippage of the broker's cost model, for the report.
+    feed_latency_ns
+        Market-data latency: a timer at ``T`` sees events with ``ts_event <= T -
+        latency`` and its orders are stamped ``T``. ``None`` (default) takes the
+        broker's ``feed_latency_ns`` (the simulated exchange's ``[exchange]`` config),
+        else 0.
     """
 
     def __init__(
@@ -62,7 +71,11 @@ class ReplayEngine:
         config: ReplayConfig | None = None,
         features: FeatureSet | None = None,
         slippage_ticks: float = 0.0,
+        feed_latency_ns: int | None = None,
     ) -> None:
+        if feed_latency_ns is not None and feed_latency_ns < 0:
+            raise ConfigError(f"feed_latency_ns must be >= 0, got {feed_latency_ns}")
+        self.feed_latency_ns = feed_latency_ns
         self.symbol = symbol
         self.spec = spec
         self.specialists = list(specialists)
@@ -83,7 +96,9 @@ class ReplayEngine:
         agents: dict[str, Agent] = {a.agent_id: a for a in self.specialists}
         if len(agents) != len(self.specialists) or self.coordinator.agent_id in agents:
             raise ConfigError("agent ids must be unique")
-        feed = self.config.feed_latency_us * 1000 or int(getattr(self.broker, "feed_latency_ns", 0))
+        feed = self.feed_latency_ns
+        if feed is None:
+            feed = int(getattr(self.broker, "feed_latency_ns", 0))
         return ReplaySession(self, first_ts, feed)
 
     def run(

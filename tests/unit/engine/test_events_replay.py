@@ -15,7 +15,7 @@ from quantumtrader.cli.config import BacktestConfig, load_config
 from quantumtrader.core import DataError
 from quantumtrader.data import iter_days
 from quantumtrader.data.merge import KIND_TRADE, EventChunk, chunks_from_table
-from quantumtrader.engine import ReplayConfig, ReplayEngine
+from quantumtrader.engine import ReplayEngine
 from quantumtrader.execution import SimulatedBroker
 from quantumtrader.model import spec_for
 from quantumtrader.risk import RiskManager
@@ -26,7 +26,7 @@ def _config() -> BacktestConfig:
     return load_config(path)
 
 
-def _engine(symbol: str, cfg: BacktestConfig, replay: ReplayConfig | None = None) -> ReplayEngine:
+def _engine(symbol: str, cfg: BacktestConfig, feed_latency_ns: int | None = None) -> ReplayEngine:
     spec = spec_for(symbol)
     return ReplayEngine(
         symbol=symbol,
@@ -35,8 +35,9 @@ def _engine(symbol: str, cfg: BacktestConfig, replay: ReplayConfig | None = None
         coordinator=Coordinator(cfg.coordinator),
         risk=RiskManager(cfg.risk, spec),
         broker=SimulatedBroker(spec, cfg.broker),
-        config=replay or cfg.replay,
+        config=cfg.replay,
         slippage_ticks=cfg.broker.slippage_ticks,
+        feed_latency_ns=feed_latency_ns,
     )
 
 
@@ -71,13 +72,7 @@ def test_feed_latency_delays_what_agents_see(day_table: tuple[str, pa.Table]) ->
     symbol, table = day_table
     cfg = _config()
     base = _engine(symbol, cfg).run_events(_ragged_chunks(symbol, table, 5))
-    late_cfg = ReplayConfig(
-        lots=cfg.replay.lots,
-        stop_points=cfg.replay.stop_points,
-        take_points=cfg.replay.take_points,
-        feed_latency_us=2_000_000,
-    )
-    late = _engine(symbol, cfg, late_cfg).run_events(_ragged_chunks(symbol, table, 5))
+    late = _engine(symbol, cfg, 2_000_000_000).run_events(_ragged_chunks(symbol, table, 5))
     # Same timer instants, but each timer sees the market 2 s earlier: decisions differ.
     assert late.n_events == base.n_events
     assert [d.ts for d in late.decisions] != [d.ts for d in base.decisions]
