@@ -14,7 +14,10 @@ Figures per dataset:
 * replay: ``ReplayEngine.run_events`` with the seed's agents (order-flow and trend
   specialists every 100 ms, coordinator every 1 s), risk, the feature set and the
   :class:`SimulatedExchange` in accurate mode (events/s = trades + book deltas over
-  wall time);
+  wall time). Two runs: "trading" (risk lets the agents trade all day, so orders are
+  working most of the time and every event goes through the exchange's matching in
+  Python) and "flat" (risk refuses every entry: book upkeep and features run in
+  compiled bulk between timers, agents still run at their cadences);
 * peak RSS of the process at the end (MB).
 """
 
@@ -36,6 +39,7 @@ from quantumtrader.data.binance import read_binance
 from quantumtrader.data.book_import import seed_deltas
 from quantumtrader.data.lobster import read_lobster
 from quantumtrader.data.market_day import MarketData
+from quantumtrader.engine import ReplayResult
 from quantumtrader.execution import SimulatedExchange
 from quantumtrader.model import book_arrays, spec_for
 from quantumtrader.risk import RiskConfig
@@ -85,11 +89,27 @@ def _book_rate(md: MarketData, repeat: int) -> tuple[int, float]:
     return len(a["ts"]), best
 
 
-def _bench_config() -> BacktestConfig:
+def _bench_config(trading: bool = True) -> BacktestConfig:
     # Trading window open all day so the exchange also sees orders on the Binance
     # capture (23:54-00:05 UTC); the figures are speed, not trading results.
-    risk = RiskConfig(trading_start="00:00", trading_end="23:58", flatten_time="23:59")
+    risk = RiskConfig(
+        trading_start="00:00",
+        trading_end="23:58",
+        flatten_time="23:59",
+        max_trades_per_day=10 if trading else 0,
+    )
     return BacktestConfig(risk=risk)
+
+
+def _replay(md: MarketData, cfg: BacktestConfig, total: int) -> tuple[float, ReplayResult]:
+    spec = spec_for(md.symbol)
+    make = market_chunks(md)
+    # A first pass warms the compiled kernels; then a fresh engine is timed.
+    build_engine(md.symbol, cfg, SimulatedExchange(spec, cfg.exchange)).run_events(make())
+    engine = build_engine(md.symbol, cfg, SimulatedExchange(spec, cfg.exchange))
+    t = time.perf_counter()
+    result = engine.run_events(make(), total=total)
+    return time.perf_counter() - t, result
 
 
 def main() -> None:
@@ -100,29 +120,23 @@ def main() -> None:
         f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, "
         f"Python {sys.version.split()[0]}"
     )
-    cfg = _bench_config()
+    cfg, flat = _bench_config(), _bench_config(trading=False)
     for name, load in _datasets():
         t = time.perf_counter()
         md = load()
         t_read = time.perf_counter() - t
         n_rows = md.rows_read
         n_book, t_book = _book_rate(md, args.repeat)
-        spec = spec_for(md.symbol)
-        engine = build_engine(md.symbol, cfg, SimulatedExchange(spec, cfg.exchange))
-        make = market_chunks(md)
         total = md.trades.num_rows + n_book
-        # Warm the compiled kernels on a first pass, then time a fresh engine.
-        engine.run_events(make(), total=total)
-        engine = build_engine(md.symbol, cfg, SimulatedExchange(spec, cfg.exchange))
-        t = time.perf_counter()
-        result = engine.run_events(make(), total=total)
-        t_replay = time.perf_counter() - t
+        t_replay, result = _replay(md, cfg, total)
+        t_flat, _ = _replay(md, flat, total)
         print(
             f"{name}: read {n_rows:,} rows in {t_read:.2f} s "
             f"({n_rows / t_read / 1e3:,.0f} k rows/s); "
             f"book {n_book:,} deltas at {n_book / t_book / 1e6:,.1f} M updates/s; "
-            f"replay {total:,} events ({md.trades.num_rows:,} trades) in {t_replay:.2f} s = "
-            f"{total / t_replay / 1e6:,.2f} M events/s; "
+            f"replay {total:,} events ({md.trades.num_rows:,} trades): trading {t_replay:.2f} s = "
+            f"{total / t_replay / 1e6:,.2f} M events/s, flat {t_flat:.2f} s = "
+            f"{total / t_flat / 1e6:,.2f} M events/s; "
             f"{len(result.decisions)} decisions, {len(result.fills)} fills, "
             f"fill model {result.fill_model}"
         )

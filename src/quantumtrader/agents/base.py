@@ -199,16 +199,16 @@ class AgentStats(msgspec.Struct, kw_only=True):
     feedback_count: int = 0
     feedback_pnl_brl: float = 0.0
 
-    def count(self, action: Action, ts: int) -> None:
-        """Count one output of ``action`` at market time ``ts`` (ns)."""
-        self.timers += 1
+    def count(self, action: Action, ts: int, n: int = 1) -> None:
+        """Count ``n`` outputs of ``action``, the last at market time ``ts`` (ns)."""
+        self.timers += n
         self.last_ts = ts
         if action is Action.BUY:
-            self.buys += 1
+            self.buys += n
         elif action is Action.SELL:
-            self.sells += 1
+            self.sells += n
         else:
-            self.holds += 1
+            self.holds += n
 
 
 class _Envelope(msgspec.Struct, kw_only=True):
@@ -313,12 +313,20 @@ class SignalSpecialist(AgentBase[C], abc.ABC):
         self._last = signal
         return [signal]
 
-    def on_timer_unchanged(self, now_ns: int, view: MarketView) -> list[Signal | Decision]:
-        """:meth:`on_timer` for a view equal to the previous timer's (see the class doc)."""
+    def on_timer_unchanged(
+        self, now_ns: int, view: MarketView, repeats: int = 1
+    ) -> list[Signal | Decision]:
+        """:meth:`on_timer` for a view equal to the previous timer's (see the class doc).
+
+        ``repeats`` timers in a row saw that same view, the last at ``now_ns``: they are
+        all counted and the signal of the last one is returned.
+        """
         last = self._last
         if last is None:
+            if repeats != 1:
+                raise ValueError("repeats > 1 needs an earlier on_timer call")
             return self.on_timer(now_ns, view)
         signal = msgspec.structs.replace(last, ts=now_ns)
-        self.stats.count(signal.action, now_ns)
+        self.stats.count(signal.action, now_ns, repeats)
         self._last = signal
         return [signal]

@@ -19,9 +19,23 @@ type        events
 7           nothing (trading halt indicator): counted as skipped, noted
 ==========  ===============================================================
 
+Replayable book (``sync=True``, the default): a level-L file only holds the messages that
+touched the first L levels (SOURCE.md quirk 3), so the message deltas alone soon drift
+from LOBSTER's book (phantom levels, levels of unknown size entering the window). After
+every message the reader therefore appends correction deltas flagged
+:data:`~quantumtrader.model.book.F_SYNC` (``SET`` to the reference size, ``DELETE`` of a
+level the reference row does not show; :mod:`quantumtrader.data._lobster_sync`), so that
+seed + stream give exactly orderbook row *k* after message *k*, at every level. Levels
+that leave the visible window (worse than the row's L-th price) are deleted: their size
+is unknown from then on, so the synced book never holds more than L levels per side.
+``sync=False`` gives the message deltas only (to measure the drift).
+
 Ordering: trades and deltas share one counter derived from the message row
-``r`` (0-based): a trade has ``seq = 2·r`` and a book delta ``seq = 2·r + 1``, so the row
-is ``seq // 2`` and an execution's trade comes just before the book change it causes.
+``r`` (0-based): a trade has ``seq = 3·r``, the message's book delta ``seq = 3·r + 1``
+and its sync corrections ``seq = 3·r + 2`` (all of them; they touch distinct levels, so
+their order among themselves does not change the book). The row is ``seq // 3``, an
+execution's trade comes just before the book change it causes, and ``F_LAST`` marks the
+last delta of each row.
 
 Times are seconds after midnight in New York local time with 9 decimals (a few rows carry
 sub-nanosecond digits, which are rounded half up); they are parsed from the decimal text
@@ -56,11 +70,19 @@ from quantumtrader.core.errors import DataError
 from quantumtrader.core.timeutil import NS_PER_SECOND
 from quantumtrader.data._checks import Check, apply_checks, quarantine_frame
 from quantumtrader.data._lines import lines_frame
+from quantumtrader.data._lobster_sync import (
+    DUMMY_PRICE,
+    LOBSTER_PRICE_SCALE,
+    SYNC_CLASSES,
+    Messages,
+    book_table,
+    message_sync,
+    seed_book,
+)
 from quantumtrader.data.market_day import MarketData
 from quantumtrader.data.quarantine import quarantine_table
 from quantumtrader.model.arrow import TRADE_SCHEMA, TS_TYPE
-from quantumtrader.model.book import F_EXEC, F_LAST, BookSnapshot
-from quantumtrader.model.book_arrow import BOOK_SCHEMA, QUOTE_SCHEMA
+from quantumtrader.model.book_arrow import QUOTE_SCHEMA
 from quantumtrader.model.events import TradeKind
 from quantumtrader.model.instruments import spec_for
 
@@ -69,6 +91,7 @@ __all__ = [
     "LOBSTER_FIELDS",
     "LOBSTER_PRICE_SCALE",
     "NY_TZ",
+    "SYNC_CLASSES",
     "LobsterData",
     "read_lobster",
 ]
@@ -76,12 +99,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 NY_TZ = ZoneInfo("America/New_York")
-LOBSTER_PRICE_SCALE = 10_000
-"""File price units per USD (5853300 = $585.33)."""
 LOBSTER_FIELDS = ("time", "type", "order_id", "size", "price", "direction")
 """Message-file field names in file order (used in quarantine rows)."""
-DUMMY_PRICE = 9_999_999_999
-"""Absolute price LOBSTER writes in empty orderbook levels (with size 0)."""
 
 _MEMBER = re.compile(
     r"(?:^|/)(?P<sym>[A-Za-z.\-]+)_(?P<day>\d{4}-\d{2}-\d{2})_\d+_\d+_"
@@ -111,6 +130,14 @@ class LobsterData(msgspec.Struct, kw_only=True):
         Message type per row, int8 shape ``(n_messages,)``; 0 for a quarantined row.
     path
         Label of the message file (``archive.zip!member`` for a zip).
+    sync
+        Whether ``market.book`` holds the sync corrections.
+    corrections
+        Sync corrections per class of :data:`SYNC_CLASSES` (zeros when ``sync`` is
+        False).
+    clamped
+        Message deltas that would drive a level of the synced book below zero (the
+        order book clamps them at 0; a correction follows). 0 when ``sync`` is False.
     """
 
     market: MarketData
@@ -118,6 +145,9 @@ class LobsterData(msgspec.Struct, kw_only=True):
     levels: int
     msg_type: npt.NDArray[np.int8]
     path: str
+    sync: bool = True
+    corrections: dict[str, int] = msgspec.field(default_factory=dict)
+    clamped: int = 0
 
 
 def _members(path: Path) -> tuple[str, bytes, bytes, re.Match[str]]:
@@ -272,73 +302,19 @@ def _read_reference(data: bytes, levels: int, n_rows: int, label: str) -> Any:
     return ref
 
 
-def _side_levels(row: npt.NDArray[np.int64], levels: int, col: int) -> list[list[int]]:
-    """``[price, size]`` pairs of one side of one orderbook row (empty levels dropped)."""
-    out = []
-    for i in range(levels):
-        px, sz = int(row[4 * i + col]), int(row[4 * i + col + 1])
-        if sz > 0 and abs(px) != DUMMY_PRICE:
-            out.append([px, sz])
-    return out
-
-
-def _seed(
-    first: dict[str, Any] | None, ref: npt.NDArray[np.int64], levels: int, ts: int, symbol: str
-) -> tuple[BookSnapshot, str]:
-    """The book before message 1: orderbook row 1 with message 1's effect undone."""
-    asks = _side_levels(ref[0], levels, 0)
-    bids = _side_levels(ref[0], levels, 2)
-    note = "seed: orderbook row 1 (message 1 had no displayed-book effect)"
-    if first is not None and first["type"] in _BOOK_TYPES:
-        book = bids if first["direction"] == 1 else asks
-        sign = -1 if first["type"] == 1 else 1
-        px, change = int(first["price"]), sign * int(first["size"])
-        hit = [lv for lv in book if lv[0] == px]
-        if hit:
-            hit[0][1] += change
-            book[:] = [lv for lv in book if lv[1] > 0]
-        elif change > 0:
-            book.append([px, change])
-            book.sort(key=lambda lv: -lv[0] if book is bids else lv[0])
-        note = f"seed: orderbook row 1 with message 1 (type {first['type']}) undone"
-    scale = float(LOBSTER_PRICE_SCALE)
-    snap = BookSnapshot(
-        ts_event=ts,
-        ts_init=ts,
-        symbol=symbol,
-        seq=-1,
-        bid_prices=tuple(p / scale for p, _ in bids),
-        bid_sizes=tuple(float(s) for _, s in bids),
-        ask_prices=tuple(p / scale for p, _ in asks),
-        ask_sizes=tuple(float(s) for _, s in asks),
-    )
-    return snap, note
-
-
 def _ts_col(ts: npt.NDArray[np.int64]) -> pa.Array:
     return pa.array(ts, type=pa.int64()).cast(TS_TYPE)
 
 
-def _book_table(g: pl.DataFrame, ts: npt.NDArray[np.int64], symbol: str) -> pa.Table:
-    typ = g["type"].to_numpy()
-    sign = np.where(typ == 1, 1.0, -1.0)
-    flags = np.where(typ == 4, F_LAST | F_EXEC, F_LAST).astype(np.int16)
-    n = g.height
-    arrays = [
-        _ts_col(ts),
-        _ts_col(ts),
-        pa.array([symbol] * n, type=pa.string()),
-        # BookSide values equal LOBSTER's direction column (1 bid, -1 ask).
-        pa.array(g["direction"].to_numpy().astype(np.int8)),
-        pa.array(np.ones(n, dtype=np.int8)),
-        pa.array(g["price"].to_numpy() / LOBSTER_PRICE_SCALE),
-        pa.array(sign * g["size"].to_numpy()),
-        pa.array(g["order_id"].to_numpy()),
-        pa.array(2 * (g["line"].to_numpy() - 1) + 1),
-        pa.array(np.zeros(n, dtype=np.int64)),
-        pa.array(flags),
-    ]
-    return pa.Table.from_arrays(arrays, schema=BOOK_SCHEMA)
+def _row_times(lines: npt.NDArray[np.int64], ts: npt.NDArray[np.int64], n: int) -> Any:
+    """Time of every row: its message's, else the last earlier good message's (else the
+    first good message's); ``lines`` are the 1-based lines of the good rows."""
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[lines - 1] = np.arange(len(lines))
+    pos = np.maximum.accumulate(pos)
+    if not len(ts):
+        return np.zeros(n, dtype=np.int64)
+    return ts[np.maximum(pos, 0)]
 
 
 def _trade_table(g: pl.DataFrame, ts: npt.NDArray[np.int64], symbol: str) -> pa.Table:
@@ -357,13 +333,13 @@ def _trade_table(g: pl.DataFrame, ts: npt.NDArray[np.int64], symbol: str) -> pa.
         pa.nulls(n, pa.int32()),
         pa.array([""] * n, type=pa.string()),
         pa.nulls(n, pa.int64()),
-        pa.array(2 * (g["line"].to_numpy() - 1)),
+        pa.array(3 * (g["line"].to_numpy() - 1)),
         pa.array(np.zeros(n, dtype=bool)),
     ]
     return pa.Table.from_arrays(arrays, schema=TRADE_SCHEMA)
 
 
-def read_lobster(path: Path) -> LobsterData:
+def read_lobster(path: Path, *, sync: bool = True) -> LobsterData:
     """Read one LOBSTER ticker-day into trades, book deltas, a seed book and the reference.
 
     Parameters
@@ -372,20 +348,29 @@ def read_lobster(path: Path) -> LobsterData:
         A LOBSTER zip holding one ``..._message_<L>.csv`` and its ``..._orderbook_<L>.csv``
         (read in place, not unpacked), or the message CSV itself with the orderbook CSV
         in the same folder. Symbol, date and ``L`` come from the member names.
+    sync
+        Append the sync corrections (``SET``/``DELETE`` deltas flagged ``F_SYNC``) that
+        make seed + book stream equal the orderbook file after every message, at every
+        level; levels leaving the window are deleted (module docstring). ``False``: the
+        message deltas only.
 
     Returns
     -------
     LobsterData
-        ``market.book``: one ``CHANGE`` delta per type 1–4 message, ``F_LAST`` each
-        (``F_EXEC`` for type 4); ``market.trades``: one trade per type 4/5 message;
-        ``market.seed``: the book before message 1; ``reference``: the orderbook file.
-        Bad message rows are quarantined with their line and field.
+        ``market.book``: one ``CHANGE`` delta per type 1–4 message (``F_EXEC`` for
+        type 4, ``seq = 3·row + 1``), then that row's corrections (``seq = 3·row + 2``),
+        ``F_LAST`` on the row's last delta; ``market.trades``: one trade per type 4/5
+        message (``seq = 3·row``); ``market.seed``: the book before message 1;
+        ``reference``: the orderbook file. Bad message rows are quarantined with their
+        line and field; with ``sync`` their book effect arrives as corrections, stamped
+        with the previous good message's time.
 
     Raises
     ------
     DataError
         If the files cannot be read, are not named like LOBSTER files, the orderbook file
-        is malformed or its row count differs from the message file's.
+        is malformed or its row count differs from the message file's; with ``sync``,
+        also if a shown orderbook level is off the tick grid or has a negative size.
 
     References
     ----------
@@ -403,7 +388,8 @@ def read_lobster(path: Path) -> LobsterData:
     tick_units = round(spec.tick_size * LOBSTER_PRICE_SCALE)
     df = _parse_messages(msg_bytes, tick_units)
     n = df.height
-    ref = _read_reference(ob_bytes, levels, n, label.replace("_message_", "_orderbook_"))
+    ob_label = label.replace("_message_", "_orderbook_")
+    ref = _read_reference(ob_bytes, levels, n, ob_label)
     bad_mask = df["q_reason"].is_not_null()
     good = df.filter(~bad_mask)
     bad = df.filter(bad_mask)
@@ -418,14 +404,38 @@ def read_lobster(path: Path) -> LobsterData:
 
     first = good.row(0, named=True) if good.height and good["line"][0] == 1 else None
     seed_ts = int(ts_all[0]) if good.height else 0
-    seed, seed_note = _seed(first, ref, levels, seed_ts, symbol)
+    seed, seed_note, seed_levels = seed_book(first, ref, levels, seed_ts, symbol)
+    msgs = Messages(
+        row=book_rows["line"].to_numpy() - 1,
+        kind=book_rows["type"].to_numpy(),
+        direction=book_rows["direction"].to_numpy(),
+        price=book_rows["price"].to_numpy(),
+        size=book_rows["size"].to_numpy(),
+        order_id=book_rows["order_id"].to_numpy(),
+    )
+    ops = (
+        message_sync(msgs, ref, seed_levels, tick_units=tick_units, label=ob_label)
+        if sync
+        else None
+    )
     counts = {t: int((typ == t).sum()) for t in _TYPES}
     notes = [
-        "seq: trade = 2*row, book delta = 2*row + 1 (row = 0-based message index)",
+        "seq: trade = 3*row, message delta = 3*row + 1, sync corrections = 3*row + 2 "
+        "(row = 0-based message index)",
         seed_note,
         "message types: " + ", ".join(f"{t}: {c}" for t, c in counts.items()),
         f"{counts[5]} hidden executions (type 5) are trades without a book change",
     ]
+    corrections = dict.fromkeys(SYNC_CLASSES, 0)
+    if ops is not None:
+        corrections = ops.counts()
+        notes.append(
+            f"sync: {len(ops.row)} corrections ("
+            + ", ".join(f"{c} {v}" for c, v in corrections.items())
+            + f"); {ops.clamped} message deltas clamped at 0; levels beyond {levels} dropped"
+        )
+    else:
+        notes.append("sync off: message deltas only (they drift from the orderbook file)")
     n_sub_ns = int(good["sub_ns"].sum())
     if n_sub_ns:
         notes.append(f"{n_sub_ns} times had more than 9 decimals (rounded to the ns)")
@@ -442,12 +452,13 @@ def read_lobster(path: Path) -> LobsterData:
         if good.height
         else {day}
     )
+    ts_row = _row_times(good["line"].to_numpy(), ts_all, n)
     market = MarketData(
         source="lobster",
         symbol=symbol,
         days=days,
         trades=_trade_table(trade_rows, trade_rows["ts"].to_numpy(), symbol),
-        book=_book_table(book_rows, book_rows["ts"].to_numpy(), symbol),
+        book=book_table(msgs, ops, ts_row, symbol=symbol, tick_units=tick_units),
         quotes=QUOTE_SCHEMA.empty_table(),
         quarantine=quarantine_table(quarantine_frame(bad, label)),
         seed=seed,
@@ -456,6 +467,20 @@ def read_lobster(path: Path) -> LobsterData:
         notes=notes,
     )
     logger.debug(
-        "%s: %d messages, %d deltas, %d trades", label, n, book_rows.height, len(trade_rows)
+        "%s: %d messages, %d deltas (%d corrections), %d trades",
+        label,
+        n,
+        market.book.num_rows,
+        0 if ops is None else len(ops.row),
+        len(trade_rows),
     )
-    return LobsterData(market=market, reference=ref, levels=levels, msg_type=msg_type, path=label)
+    return LobsterData(
+        market=market,
+        reference=ref,
+        levels=levels,
+        msg_type=msg_type,
+        path=label,
+        sync=sync,
+        corrections=corrections,
+        clamped=0 if ops is None else ops.clamped,
+    )

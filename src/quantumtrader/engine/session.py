@@ -81,6 +81,8 @@ class ReplaySession:
         self.unchanged: dict[str, Any] = {
             aid: getattr(a, "on_timer_unchanged", None) for aid, a in self.agents.items()
         }
+        self.unchanged[engine.coordinator.agent_id] = None
+        self.pending: dict[str, tuple[int, int]] = {}
 
     # -- fills and orders ---------------------------------------------------------------
     def on_fill(self, fill: Fill) -> None:
@@ -130,9 +132,32 @@ class ReplaySession:
         return self.timers.next_time()
 
     def fire_due(self, t: int) -> None:
-        """Fire every timer that must fire before an event at ``t`` is seen."""
+        """Fire every timer that must fire before an event at ``t`` is seen.
+
+        Consecutive timers of a view-pure specialist that see an unchanged view are
+        batched: they are counted together and the last one's signal is recorded before
+        anything can read it (the coordinator's timer, or the next event). The outputs
+        are exactly those of firing them one by one.
+        """
+        pending = self.pending
         for when, name in self.timers.due(t + self.feed_latency_ns):
+            if self.unchanged[name] is not None and self.seen.get(name) == self.epoch:
+                prev = pending.get(name)
+                pending[name] = (when, 1 if prev is None else prev[1] + 1)
+                continue
+            if pending:
+                self._flush_pending()
             self.fire(when, name)
+        if pending:
+            self._flush_pending()
+
+    def _flush_pending(self) -> None:
+        for name, (when, k) in self.pending.items():
+            self._refresh_view(when)
+            for out in self.unchanged[name](when, self.view, k):
+                if isinstance(out, Signal):
+                    self._record_signal(out, k)
+        self.pending.clear()
 
     def _refresh_view(self, now: int) -> None:
         view = self.view
@@ -185,10 +210,10 @@ class ReplaySession:
             self.decisions.append(out)
             e.act(out, now, view.position, self.risk_events)
 
-    def _record_signal(self, out: Signal) -> None:
+    def _record_signal(self, out: Signal, n: int = 1) -> None:
         self.latest[out.agent_id] = out
         self.counts.setdefault(out.agent_id, {"buy": 0, "sell": 0, "hold": 0})
-        self.counts[out.agent_id][out.action.value] += 1
+        self.counts[out.agent_id][out.action.value] += n
         prev = self.last_action.get(out.agent_id)
         self.last_action[out.agent_id] = out.action
         if out.action is not Action.HOLD and out.action is not prev:
@@ -233,8 +258,7 @@ class ReplaySession:
     # -- end --------------------------------------------------------------------------------
     def finish(self, last_ts: int, n_events: int, **extra: Any) -> ReplayResult:
         """Fire the timers up to the last event, stop the agents and build the result."""
-        for when, name in self.timers.due(last_ts + 1):
-            self.fire(when, name)
+        self.fire_due(last_ts + 1 - self.feed_latency_ns)
         e = self.e
         e.features.flush()
         for agent in self.agents.values():

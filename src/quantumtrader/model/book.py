@@ -20,6 +20,7 @@ __all__ = [
     "F_EXEC",
     "F_LAST",
     "F_SNAPSHOT",
+    "F_SYNC",
     "BookAction",
     "BookDelta",
     "BookSide",
@@ -38,6 +39,9 @@ F_LAST = 1
 F_SNAPSHOT = 2
 #: Flag: the level changed because of an execution (not a cancel); queue models use it.
 F_EXEC = 4
+#: Flag: a sync correction, not a venue message: the reader set or deleted the level so the
+#: book matches the venue's published book (LOBSTER orderbook rows); ``order_id`` is 0.
+F_SYNC = 8
 
 
 class BookSide(enum.IntEnum):
@@ -92,7 +96,7 @@ class BookDelta(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     update_id
         Venue book update id of the message the delta came from (Binance ``u``), else 0.
     flags
-        Bit set of :data:`F_LAST`, :data:`F_SNAPSHOT`, :data:`F_EXEC`.
+        Bit set of :data:`F_LAST`, :data:`F_SNAPSHOT`, :data:`F_EXEC`, :data:`F_SYNC`.
     """
 
     ts_event: int
