@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import importlib
+import itertools
 import logging
 import re
 import zipfile
@@ -156,6 +157,81 @@ def seed_deltas(seed: BookSnapshot) -> pa.Table:
     return deltas_to_table(deltas)
 
 
+# -- day boundaries ----------------------------------------------------------------
+
+
+def _day_start_ns(day: dt.date, b3: bool) -> int:
+    if b3:
+        return int(local_midnight_ns(day))
+    return (day - _EPOCH).days * NS_PER_DAY
+
+
+def carry_day_snapshots(book_days: dict[dt.date, pa.Table], symbol: str) -> dict[dt.date, pa.Table]:
+    """Start every day after the first with a snapshot of the book at the day boundary.
+
+    A capture that crosses midnight (Binance) has its book snapshot only on the first
+    day; without a leading snapshot a later day's partition could not be replayed on
+    its own. The book is aggregated per price level from the deltas (``SET``,
+    ``CHANGE``, ``DELETE``, ``CLEAR``) and stored as ``CLEAR`` + ``SET`` rows with
+    :data:`F_SNAPSHOT`, stamped at the day's first instant with ``seq`` values just
+    below the day's first event, so a replay of consecutive days is unchanged.
+
+    Parameters
+    ----------
+    book_days
+        Book rows per day, ascending days, each in ``(ts_event, seq)`` order.
+    symbol
+        Instrument (B3 roots use São Paulo days).
+
+    Returns
+    -------
+    dict
+        The same days, later days with their snapshot rows first.
+    """
+    days = sorted(book_days)
+    if len(days) < 2:
+        return book_days
+    b3 = root_of(symbol) in B3_ROOTS
+    levels: dict[int, dict[float, float]] = {int(BookSide.BID): {}, int(BookSide.ASK): {}}
+    out = {days[0]: book_days[days[0]]}
+    for prev, day in itertools.pairwise(days):
+        t = book_days[prev]
+        cols = [t.column(c).to_numpy() for c in ("side", "action", "price", "size")]
+        for side, action, price, size in zip(*cols, strict=True):
+            a, sd = int(action), int(side)
+            if a == BookAction.CLEAR:
+                for k, side_levels in levels.items():
+                    if sd in (int(BookSide.BOTH), k):
+                        side_levels.clear()
+                continue
+            book = levels[sd]
+            p = float(price)
+            new = float(size) if a == BookAction.SET else 0.0
+            if a == BookAction.CHANGE:
+                new = book.get(p, 0.0) + float(size)
+            if new > 0.0:
+                book[p] = new
+            else:
+                book.pop(p, None)
+        table = book_days[day]
+        first_seq = int(table.column("seq")[0].as_py()) if table.num_rows else 0
+        bids = sorted(levels[int(BookSide.BID)].items(), reverse=True)
+        asks = sorted(levels[int(BookSide.ASK)].items())
+        seed = BookSnapshot(
+            ts_event=_day_start_ns(day, b3),
+            ts_init=_day_start_ns(day, b3),
+            symbol=symbol,
+            seq=first_seq - 1,
+            bid_prices=tuple(p for p, _ in bids),
+            bid_sizes=tuple(q for _, q in bids),
+            ask_prices=tuple(p for p, _ in asks),
+            ask_sizes=tuple(q for _, q in asks),
+        )
+        snap = seed_deltas(seed)
+        out[day] = pa.concat_tables([snap, table.select(snap.column_names).cast(snap.schema)])
+    return out
+
+
 # -- import -----------------------------------------------------------------------
 
 
@@ -163,7 +239,9 @@ def import_market_data(data: MarketData, lake: Lake) -> list[PartitionInfo]:
     """Store one read in the lake, one partition per non-empty ``(kind, symbol, day)``.
 
     A seed book (``data.seed``) is stored as leading snapshot deltas
-    (:func:`seed_deltas`). The quarantined rows carry no time, so they are stored with
+    (:func:`seed_deltas`), and every book day after the first starts with a snapshot
+    of the book at the day boundary (:func:`carry_day_snapshots`), so each day can be
+    replayed on its own. The quarantined rows carry no time, so they are stored with
     the first day's book partition (the first trades partition when there is no book,
     else the first quotes partition).
 
@@ -192,6 +270,7 @@ def import_market_data(data: MarketData, lake: Lake) -> list[PartitionInfo]:
         )
     tables = {"trades": data.trades, "book": book, "quotes": data.quotes}
     parts = {kind: split_by_day(tables[kind], data.symbol) for kind in KINDS}
+    parts["book"] = carry_day_snapshots(parts["book"], data.symbol)
     home = next((kind for kind in ("book", "trades", "quotes") if parts[kind]), None)
     if home is None:
         if data.quarantine.num_rows:

@@ -214,7 +214,7 @@ def test_quarantine_goes_with_the_book(tmp_path: Path) -> None:
         ("trades", 24, 1, 0),
         ("trades", 25, 1, 0),
         ("book", 24, 3, 1),
-        ("book", 25, 3, 0),
+        ("book", 25, 6, 0),  # the day-boundary snapshot (CLEAR + 2 levels), then its own 3
         ("quotes", 24, 1, 0),
         ("quotes", 25, 1, 0),
     ]
