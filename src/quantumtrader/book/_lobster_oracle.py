@@ -1,8 +1,9 @@
 """The independent replay behind :func:`quantumtrader.book.validate.match_lobster` (numba).
 
 A dense tick-indexed book of its own (two float64 rows, bids and asks, over the tick range
-of the whole file) replays LOBSTER's ``CHANGE`` deltas and compares the first levels with
-the reference row after every message, optionally applying the window re-entry sync
+of the whole file) replays LOBSTER's deltas (the messages' ``CHANGE`` rows and, for the
+reader's synced stream, its ``SET``/``DELETE`` corrections) and compares the first levels
+with the reference row after every message, optionally applying the window re-entry sync
 described in :class:`~quantumtrader.book.validate.LobsterMatch`. It is deliberately
 separate from :class:`~quantumtrader.book.orderbook.OrderBook`, which the caller
 cross-checks against it.
@@ -16,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-__all__ = ["lobster_replay"]
+__all__ = ["final_depth", "lobster_replay", "run_replay"]
 
 Array = npt.NDArray[Any]
 
@@ -81,6 +82,7 @@ def lobster_replay(  # noqa: PLR0917 - numba kernels take flat arrays positional
     d_side: Array,
     d_idx: Array,
     d_size: Array,
+    d_action: Array,
     ref_idx: Array,
     ref_size: Array,
     prev0_idx: Array,
@@ -96,7 +98,8 @@ def lobster_replay(  # noqa: PLR0917 - numba kernels take flat arrays positional
 ) -> int:  # pragma: no cover - compiled
     """Replay deltas over ``book`` (2, n_ticks) and compare with the reference rows.
 
-    Sides are 0 = bid, 1 = ask; ``ref_idx``/``ref_size`` have shape (n, 2, L).
+    Sides are 0 = bid, 1 = ask; ``d_action`` holds BookAction codes (0 SET, 1 CHANGE,
+    2 DELETE); ``ref_idx``/``ref_size`` have shape (n, 2, L).
     ``level_ok`` (n_cmp,) counts rows whose level matches on both sides, ``classes`` the
     mismatch classes, ``counters`` [clamped, syncs, phantoms]; ``ops`` (max_ops, 4)
     receives the sync writes (row, side, index, size). Returns the number of writes.
@@ -113,10 +116,13 @@ def lobster_replay(  # noqa: PLR0917 - numba kernels take flat arrays positional
         lvl[:] = True
         while k_delta < n_delta and d_row[k_delta] == r:
             s, i = d_side[k_delta], d_idx[k_delta]
-            new = book[s, i] + d_size[k_delta]
-            if new < 0.0:
-                counters[0] += 1
-                new = 0.0
+            a = d_action[k_delta]
+            new = d_size[k_delta] if a == 0 else 0.0
+            if a == 1:
+                new = book[s, i] + d_size[k_delta]
+                if new < 0.0:
+                    counters[0] += 1
+                    new = 0.0
             _set(book, best, s, i, new)
             k_delta += 1
         for s in range(2):
@@ -178,3 +184,54 @@ def lobster_replay(  # noqa: PLR0917 - numba kernels take flat arrays positional
         out_best[r, 0] = best[0]
         out_best[r, 1] = best[1]
     return n_ops
+
+
+def run_replay(
+    start: tuple[Array, Array, Array, Array, int],
+    deltas: tuple[Array, Array, Array, Array, Array],
+    ref: tuple[Array, Array, Array, Array],
+    n_cmp: int,
+    *,
+    sync: bool,
+) -> tuple[Array, Array, Array, Array, Array, Array, Array]:
+    """Run :func:`lobster_replay` on a fresh dense book.
+
+    ``start`` is the seed (bid indices, sizes, ask indices, sizes, book width),
+    ``deltas`` (row, side, index, size, action), ``ref`` (reference indices and sizes,
+    the seed as previous row: indices and sizes). Returns ``row_ok``, ``level_ok``,
+    ``classes``, ``counters``, the best indices per row, the sync writes and the final
+    book.
+    """
+    bt, bs, at, az, width = start
+    ref_idx, ref_size, prev0_idx, prev0_size = ref
+    n = ref_idx.shape[0]
+    ops_cap = n // 4 + 1024
+    while True:
+        book = np.zeros((2, width))
+        book[0, bt], book[1, at] = bs, az
+        level_ok = np.zeros(n_cmp, dtype=np.int64)
+        classes = np.zeros(3, dtype=np.int64)
+        counters = np.zeros(3, dtype=np.int64)
+        row_ok = np.ones(n, dtype=bool)
+        out_best = np.zeros((n, 2), dtype=np.int64)
+        ops = np.zeros((ops_cap, 4))
+        n_ops = lobster_replay(
+            book, *deltas, ref_idx, ref_size, prev0_idx, prev0_size, n_cmp, sync,
+            level_ok, classes, counters, row_ok, out_best, ops,
+        )  # fmt: skip
+        if n_ops <= ops_cap:
+            return row_ok, level_ok, classes, counters, out_best, ops[:n_ops], book
+        ops_cap = n_ops  # rare: run again with room for every sync write
+
+
+def final_depth(book: Array, lo: int, L: int) -> Array:
+    """Final depth of the oracle as (bid tick, bid size, ask tick, ask size) x L, nan-padded."""
+    out = np.full((4, L), np.nan)
+    out[1] = 0.0
+    out[3] = 0.0
+    for s, row in ((0, 0), (1, 2)):
+        nz = np.flatnonzero(book[s] > 0.0)
+        nz = nz[::-1][:L] if s == 0 else nz[:L]
+        out[row, : len(nz)] = nz + lo
+        out[row + 1, : len(nz)] = book[s, nz]
+    return out

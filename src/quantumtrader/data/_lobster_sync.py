@@ -1,36 +1,43 @@
-"""The book stream of the LOBSTER reader: seed book, sync corrections, delta table.
+"""Sync corrections that keep a LOBSTER book stream equal to LOBSTER's orderbook file.
 
 A level-L LOBSTER file only carries the messages that touched the first L levels
 (SOURCE.md quirk 3), so replaying its messages alone loses track of the book: a level
 pushed beyond depth L and cancelled out of sight stays as a phantom, and a level that
-enters the window from beyond depth L has a size no message described. After every
-message the reader therefore compares the book the stream has built with the reference
-row and emits correction deltas (flag :data:`~quantumtrader.model.book.F_SYNC`,
-``order_id`` 0) right after the message's own delta.
+enters the window from beyond depth L has a size no message described.
+:func:`sync_corrections` replays seed + message deltas over a dense tick-indexed book
+(numba, int ticks) and, after every message, emits the corrections that make the book's
+first L levels equal the reference row: the reader writes them as deltas flagged
+:data:`~quantumtrader.model.book.F_SYNC` (``order_id`` 0) right after the message's own.
 
-Levels beyond the window are dropped: the stream keeps exactly the L levels per side the
-reference row shows, so the book before message ``r`` (``r >= 1``) is reference row
-``r - 1``, and before message 0 it is the seed. The corrections of row ``r`` are then
-the difference between (previous book + message ``r``'s delta) and row ``r``, computed
-by :func:`sync_corrections` in one numba pass over int ticks.
+The *visible range* of a side is every price at or better than the row's L-th level of
+that side (the whole side when the row shows fewer than L levels). Inside it the book is
+made equal to the row. Outside it (``beyond="keep"``, the default) levels are kept as the
+messages left them: their last known size, unverified, since an order there may be
+cancelled or added out of sight. Such a level is corrected the moment it comes back
+inside the visible range, so depth 1..L is exact after every message while deeper levels
+are a best effort, and stale ones pile up far from the market when the price trends
+(AAPL level 1 ends the day with 498 ask levels, only the first one verified). Keeping
+them means a level that only dipped below depth L and came back unchanged needs no
+correction, so queue positions at the window edge survive (on the 2012-06-21 samples
+``drop`` needs 2.5 to 11 times more corrections). ``beyond="drop"`` deletes every level
+outside the visible range (``delete_beyond``): the book is then exactly the reference row.
 
 Correction classes (:data:`SYNC_CLASSES`):
 
 ``set_enter``
-    ``SET`` of a reference level our book does not have (a level entering the window
-    from beyond depth L, or one no message described).
+    ``SET`` of a reference level the book does not have: it entered the window from
+    beyond depth L without ever being described, or after leaving the book.
 ``set_size``
-    ``SET`` of a reference level our book has with another size (the messages disagree
-    with the reference; none in the 2012-06-21 samples).
+    ``SET`` of a reference level the book has with another size: it re-entered the window
+    after changing out of sight.
 ``delete_inside``
-    ``DELETE`` of a level of ours the row does not show although it lies at or inside
-    the row's L-th price of that side (anywhere on a side showing fewer than L levels).
+    ``DELETE`` of a level inside the visible range that the row does not show (it was
+    cancelled or executed out of sight, a phantom).
 ``delete_cross``
-    ``DELETE`` of a level of ours the row does not show that would cross the row's best
-    on the other side (bid at or above the best ask, ask at or below the best bid).
+    ``DELETE`` of a level the row does not show that would cross the row's best on the
+    other side (bid at or above the best ask, ask at or below the best bid).
 ``delete_beyond``
-    ``DELETE`` of a level that left the window (worse than the row's L-th price); its
-    true size is unknown from then on.
+    ``DELETE`` of a level outside the visible range (``beyond="drop"`` only).
 """
 
 from __future__ import annotations
@@ -39,45 +46,24 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 from numba import njit
 
-from quantumtrader.core.errors import DataError
-from quantumtrader.model.arrow import TS_TYPE
-from quantumtrader.model.book import F_EXEC, F_LAST, F_SYNC, BookAction, BookSnapshot
-from quantumtrader.model.book_arrow import BOOK_SCHEMA
-
-__all__ = [
-    "DUMMY_PRICE",
-    "LOBSTER_PRICE_SCALE",
-    "SYNC_CLASSES",
-    "Messages",
-    "SyncOps",
-    "book_table",
-    "message_sync",
-    "reference_ticks",
-    "seed_book",
-    "sync_corrections",
-]
+__all__ = ["MAX_TICK_RANGE", "SYNC_CLASSES", "SyncOps", "sync_corrections"]
 
 Array = npt.NDArray[Any]
-Levels = tuple[list[list[int]], list[list[int]]]
-
-LOBSTER_PRICE_SCALE = 10_000
-"""File price units per USD (5853300 = $585.33)."""
-DUMMY_PRICE = 9_999_999_999
-"""Absolute price LOBSTER writes in empty orderbook levels (with size 0)."""
 
 SYNC_CLASSES = ("set_enter", "set_size", "delete_inside", "delete_cross", "delete_beyond")
 """Correction classes, in the order of :attr:`SyncOps.cls` codes 0..4."""
+MAX_TICK_RANGE = 1 << 25
+"""Widest tick range (lowest to highest price of a file) the dense replay accepts
+(16 bytes per tick: 512 MiB)."""
 
 _SET, _DELETE = 0, 2  # BookAction codes
 _EPS = 1e-9  # the order book's SIZE_EPS: a CHANGE leaving at most this removes the level
-_BAD_STATE = -1
 
 
 class SyncOps(NamedTuple):
-    """Correction deltas in emission order (row ascending; deletes before sets).
+    """Correction deltas in emission order (row ascending; per row deletes, then sets).
 
     Attributes
     ----------
@@ -95,7 +81,7 @@ class SyncOps(NamedTuple):
         Index into :data:`SYNC_CLASSES`, int8 ``(k,)``.
     clamped
         Message ``CHANGE`` deltas that would drive a level below zero (a missing level
-        or one too small); the order book clamps them at 0 and a correction follows.
+        or one too small); the order book clamps them at 0.
     """
 
     row: Array
@@ -113,118 +99,123 @@ class SyncOps(NamedTuple):
 
 
 @njit(cache=True)
-def _find(ticks: Array, sizes: Array, n: int, t: int) -> int:  # pragma: no cover - compiled
-    """Slot of tick ``t`` among the first ``n`` non-empty entries, -1 if absent."""
-    for j in range(n):
-        if ticks[j] == t and sizes[j] > 0.0:
-            return j
+def _best(sizes: Array, side: int, start: int) -> int:  # pragma: no cover - compiled
+    """Best non-empty index of a side scanning inwards from ``start`` (-1 if none)."""
+    i = start
+    step = -1 if side == 0 else 1
+    while 0 <= i < sizes.shape[0]:
+        if sizes[i] > 0.0:
+            return i
+        i += step
     return -1
 
 
 @njit(cache=True)
-def _emit(  # noqa: PLR0917 - numba kernels take flat arrays positionally
-    out_i: Array, out_f: Array, k: int, r: int, s: int, action: int, t: int, z: float, c: int
+def _write(  # noqa: PLR0917 - numba kernels take flat arrays positionally
+    book: Array, best: Array, count: Array, s: int, i: int, value: float
 ) -> None:  # pragma: no cover - compiled
+    """Write one level (index ``i`` of side ``s``, 0 bid / 1 ask); keep best and count."""
+    old = book[s, i]
+    book[s, i] = value
+    if old > 0.0:
+        count[s] -= 1
+    if value > 0.0:
+        count[s] += 1
+        if best[s] < 0 or (i > best[s] if s == 0 else i < best[s]):
+            best[s] = i
+    elif i == best[s]:
+        best[s] = _best(book[s], s, i)
+
+
+@njit(cache=True)
+def _shown(ticks: Array, sizes: Array, i: int) -> bool:  # pragma: no cover - compiled
+    """True when a non-empty level of one reference side sits at index ``i``."""
+    found = False
+    for j in range(ticks.shape[0]):
+        if sizes[j] > 0.0 and ticks[j] == i:
+            found = True
+            break
+    return found
+
+
+@njit(cache=True)
+def _emit(  # noqa: PLR0917 - numba kernels take flat arrays positionally
+    out_i: Array, out_f: Array, k: int, r: int, s: int, action: int, i: int, z: float, c: int
+) -> int:  # pragma: no cover - compiled
+    """Record one correction at slot ``k`` (dropped past the capacity); returns ``k + 1``."""
     if k < out_i.shape[0]:
         out_i[k, 0] = r
         out_i[k, 1] = s
         out_i[k, 2] = action
-        out_i[k, 3] = t
+        out_i[k, 3] = i
         out_i[k, 4] = c
         out_f[k] = z
+    return k + 1
 
 
 @njit(cache=True)
 def _sync_kernel(  # noqa: PLR0917 - numba kernels take flat arrays positionally
-    seed_t: Array,
-    seed_z: Array,
-    ref_t: Array,
+    book: Array,
+    ref_i: Array,
     ref_z: Array,
     m_side: Array,
-    m_tick: Array,
+    m_idx: Array,
     m_change: Array,
     out_i: Array,
     out_f: Array,
     clamped: Array,
+    drop: bool,
 ) -> int:  # pragma: no cover - compiled
-    """Corrections of every row; returns their count (-1: state overflow).
+    """Replay and correct every row over ``book`` (2, n_ticks); returns the corrections.
 
-    ``seed_t``/``seed_z`` (2, S), ``ref_t``/``ref_z`` (n, 2, L) (side 0 bid, 1 ask;
-    size 0 marks an empty slot); ``m_side`` (n,) is -1 for a row without a book delta.
-    ``out_i`` (cap, 5) receives (row, side, action, tick, class), ``out_f`` (cap,) the
-    size; writes past ``cap`` are counted but dropped.
+    ``ref_i``/``ref_z`` (n, 2, L): reference indices into ``book`` and sizes (side 0 bid,
+    1 ask, best first, size 0 = empty); ``m_side`` (n,) is -1 for a row without a book
+    delta. ``out_i`` (cap, 5) receives (row, side, action, index, class), ``out_f`` the
+    size; corrections past ``cap`` are counted but not written. ``drop``: delete levels
+    beyond the visible range too.
     """
-    n, _, L = ref_t.shape
-    cap = max(L, seed_t.shape[1]) + 2
-    cur_t = np.zeros((2, cap), dtype=np.int64)
-    cur_z = np.zeros((2, cap), dtype=np.float64)
-    cur_n = np.zeros(2, dtype=np.int64)
-    for s in range(2):
-        for j in range(seed_t.shape[1]):
-            if seed_z[s, j] > 0.0:
-                cur_t[s, cur_n[s]] = seed_t[s, j]
-                cur_z[s, cur_n[s]] = seed_z[s, j]
-                cur_n[s] += 1
+    n, _, L = ref_i.shape
+    width = book.shape[1]
+    best = np.array([_best(book[0], 0, width - 1), _best(book[1], 1, 0)])
+    count = np.array([np.count_nonzero(book[0] > 0.0), np.count_nonzero(book[1] > 0.0)])
     k = 0
     for r in range(n):
         s = m_side[r]
         if s >= 0:
-            j = _find(cur_t[s], cur_z[s], cur_n[s], m_tick[r])
-            if j >= 0:
-                new = cur_z[s, j] + m_change[r]
-                if new < -_EPS:
-                    clamped[0] += 1
-                cur_z[s, j] = new if new > _EPS else 0.0
-            elif m_change[r] > _EPS:
-                if cur_n[s] == cap:
-                    return _BAD_STATE
-                cur_t[s, cur_n[s]] = m_tick[r]
-                cur_z[s, cur_n[s]] = m_change[r]
-                cur_n[s] += 1
-            elif m_change[r] < -_EPS:
+            new = book[s, m_idx[r]] + m_change[r]
+            if new < -_EPS:
                 clamped[0] += 1
-        has_bid = ref_z[r, 0, 0] > 0.0
-        has_ask = ref_z[r, 1, 0] > 0.0
+            _write(book, best, count, s, m_idx[r], new if new > _EPS else 0.0)
         for s in range(2):
+            ti, tz = ref_i[r, s], ref_z[r, s]
+            other = ref_i[r, 1 - s, 0] if ref_z[r, 1 - s, 0] > 0.0 else -1
             shown = 0
-            worst = 0
             for j in range(L):
-                if ref_z[r, s, j] > 0.0:
+                if tz[j] > 0.0:
                     shown += 1
-                    worst = ref_t[r, s, j]
-            for j in range(cur_n[s]):
-                t = cur_t[s, j]
-                if cur_z[s, j] <= 0.0 or _find(ref_t[r, s], ref_z[r, s], L, t) >= 0:
-                    continue
-                cross_bid = s == 0 and has_ask and t >= ref_t[r, 1, 0]
-                if cross_bid or (s == 1 and has_bid and t <= ref_t[r, 0, 0]):
-                    c = 3
-                elif shown < L or (t >= worst if s == 0 else t <= worst):
-                    c = 2
-                else:
-                    c = 4
-                _emit(out_i, out_f, k, r, s, _DELETE, t, 0.0, c)
-                k += 1
-        for s in range(2):
+            # Walk our levels from the best inwards while they are visible or crossing
+            # (with ``drop``: all of them).
+            step = -1 if s == 0 else 1
+            i = best[s]
+            seen = 0
+            while i >= 0 and 0 <= i < width and seen < count[s]:
+                if book[s, i] > 0.0:
+                    cross = other >= 0 and (i >= other if s == 0 else i <= other)
+                    inside = shown < L or (i >= ti[L - 1] if s == 0 else i <= ti[L - 1])
+                    if not (cross or inside or drop):
+                        break
+                    if _shown(ti, tz, i):
+                        seen += 1
+                    else:
+                        c = 3 if cross else (2 if inside else 4)
+                        k = _emit(out_i, out_f, k, r, s, _DELETE, i, 0.0, c)
+                        _write(book, best, count, s, i, 0.0)
+                i += step
             for j in range(L):
-                z = ref_z[r, s, j]
-                if z <= 0.0:
-                    continue
-                mine = _find(cur_t[s], cur_z[s], cur_n[s], ref_t[r, s, j])
-                if mine < 0:
-                    _emit(out_i, out_f, k, r, s, _SET, ref_t[r, s, j], z, 0)
-                    k += 1
-                elif cur_z[s, mine] != z:
-                    _emit(out_i, out_f, k, r, s, _SET, ref_t[r, s, j], z, 1)
-                    k += 1
-        # After the corrections the book is exactly the reference row.
-        for s in range(2):
-            cur_n[s] = 0
-            for j in range(L):
-                if ref_z[r, s, j] > 0.0:
-                    cur_t[s, cur_n[s]] = ref_t[r, s, j]
-                    cur_z[s, cur_n[s]] = ref_z[r, s, j]
-                    cur_n[s] += 1
+                if tz[j] > 0.0 and book[s, ti[j]] != tz[j]:
+                    c = 0 if book[s, ti[j]] <= 0.0 else 1
+                    k = _emit(out_i, out_f, k, r, s, _SET, ti[j], tz[j], c)
+                    _write(book, best, count, s, ti[j], tz[j])
     return k
 
 
@@ -236,8 +227,9 @@ def sync_corrections(
     msg_side: Array,
     msg_tick: Array,
     msg_change: Array,
+    beyond: str = "keep",
 ) -> SyncOps:
-    """Corrections that turn seed + message deltas into the reference after every row.
+    """Corrections that make seed + message deltas equal the reference after every row.
 
     Parameters
     ----------
@@ -253,46 +245,58 @@ def sync_corrections(
     msg_tick, msg_change
         Per row, shape ``(n,)``: the delta's tick and signed size change (ignored where
         ``msg_side`` is -1).
+    beyond
+        ``"keep"``: levels outside the visible range keep their last known size;
+        ``"drop"``: they are deleted (``delete_beyond``), so the book is exactly the
+        reference row.
 
     Returns
     -------
     SyncOps
-        The correction deltas and the number of clamped message deltas.
+        The corrections (ticks, not book indices) and the number of clamped deltas.
 
     Raises
     ------
     ValueError
-        If the arrays' shapes disagree or a side of the seed holds more than ``L + 1``
-        levels.
+        If the arrays' shapes disagree, ``beyond`` is unknown or the prices span more
+        than :data:`MAX_TICK_RANGE` ticks.
     """
+    if beyond not in {"keep", "drop"}:
+        raise ValueError(f"beyond must be 'keep' or 'drop', got {beyond!r}")
     n = ref_ticks.shape[0]
     if ref_ticks.shape != ref_sizes.shape or ref_ticks.ndim != 3 or ref_ticks.shape[1] != 2:
         raise ValueError("ref_ticks and ref_sizes must both have shape (n, 2, L)")
-    if any(a.shape != (n,) for a in (msg_side, msg_tick, msg_change)):
+    if any(np.shape(a) != (n,) for a in (msg_side, msg_tick, msg_change)):
         raise ValueError(f"message arrays must have shape ({n},)")
-    seed_t = np.ascontiguousarray(seed[0], dtype=np.int64)
-    seed_z = np.ascontiguousarray(seed[1], dtype=np.float64)
+    seed_t, seed_z = (np.asarray(a) for a in seed)
     if seed_t.shape != seed_z.shape or seed_t.ndim != 2 or seed_t.shape[0] != 2:
         raise ValueError("seed ticks and sizes must both have shape (2, S)")
-    if int((seed_z > 0.0).sum(axis=1).max(initial=0)) > ref_ticks.shape[2] + 1:
-        raise ValueError("the seed holds more than L + 1 levels on a side")
+    m_side = np.asarray(msg_side, dtype=np.int64)
+    ref_z = np.ascontiguousarray(ref_sizes, dtype=np.float64)
+    used = np.concatenate(
+        [seed_t[seed_z > 0.0], np.asarray(msg_tick)[m_side >= 0], ref_ticks[ref_z > 0.0]]
+    ).astype(np.int64)
+    lo = int(used.min()) if len(used) else 0
+    width = (int(used.max()) if len(used) else 0) - lo + 1
+    if width > MAX_TICK_RANGE:
+        raise ValueError(f"prices span {width} ticks (more than {MAX_TICK_RANGE})")
+    book = np.zeros((2, width), dtype=np.float64)
+    for s in range(2):
+        live = seed_z[s] > 0.0
+        book[s, seed_t[s][live] - lo] = seed_z[s][live]
     args = (
-        seed_t,
-        seed_z,
-        np.ascontiguousarray(ref_ticks, dtype=np.int64),
-        np.ascontiguousarray(ref_sizes, dtype=np.float64),
-        np.ascontiguousarray(msg_side, dtype=np.int64),
-        np.ascontiguousarray(msg_tick, dtype=np.int64),
+        np.ascontiguousarray(np.where(ref_z > 0.0, ref_ticks - lo, 0), dtype=np.int64),
+        ref_z,
+        m_side,
+        np.where(m_side >= 0, np.asarray(msg_tick, dtype=np.int64) - lo, 0),
         np.ascontiguousarray(msg_change, dtype=np.float64),
     )
-    cap = n // 4 + 64
+    cap = n // 8 + 64
     while True:
         out_i = np.zeros((cap, 5), dtype=np.int64)
         out_f = np.zeros(cap, dtype=np.float64)
         clamped = np.zeros(1, dtype=np.int64)
-        k = _sync_kernel(*args, out_i, out_f, clamped)
-        if k == _BAD_STATE:  # pragma: no cover - bounded by the checks above
-            raise ValueError("sync state overflow")
+        k = _sync_kernel(book.copy(), *args, out_i, out_f, clamped, beyond == "drop")
         if k <= cap:
             break
         cap = k  # rare: run again with room for every correction
@@ -301,196 +305,8 @@ def sync_corrections(
         row=out_i[:, 0].copy(),
         side=np.where(out_i[:, 1] == 0, 1, -1).astype(np.int8),
         action=out_i[:, 2].astype(np.int8),
-        tick=out_i[:, 3].copy(),
+        tick=out_i[:, 3] + lo,
         size=out_f[:k].copy(),
         cls=out_i[:, 4].astype(np.int8),
         clamped=int(clamped[0]),
     )
-
-
-class Messages(NamedTuple):
-    """The type 1–4 message rows (those with a book delta), each array shape ``(m,)``.
-
-    ``row`` is the 0-based message row, ``kind`` the LOBSTER type, ``direction`` 1 bid /
-    -1 ask, ``price`` in file units (USD × 10,000), ``size`` shares (unsigned).
-    """
-
-    row: Array
-    kind: Array
-    direction: Array
-    price: Array
-    size: Array
-    order_id: Array
-
-    @property
-    def change(self) -> Array:
-        """Signed size change: ``+size`` for an add (type 1), ``-size`` otherwise."""
-        return np.where(self.kind == 1, 1.0, -1.0) * self.size
-
-
-def _side_levels(row: Array, levels: int, col: int) -> list[list[int]]:
-    """``[price, size]`` pairs of one side of one orderbook row (empty levels dropped)."""
-    out = []
-    for i in range(levels):
-        px, sz = int(row[4 * i + col]), int(row[4 * i + col + 1])
-        if sz > 0 and abs(px) != DUMMY_PRICE:
-            out.append([px, sz])
-    return out
-
-
-def seed_book(
-    first: dict[str, Any] | None, ref: Array, levels: int, ts: int, symbol: str
-) -> tuple[BookSnapshot, str, Levels]:
-    """The book before message 1: orderbook row 1 with message 1's effect undone.
-
-    ``first`` is message 1 (keys ``type``, ``direction``, ``price``, ``size``) or None
-    when it was quarantined. Returns the snapshot, a note and the ``[price, size]``
-    levels (file units) of the bids and the asks, best first.
-    """
-    asks = _side_levels(ref[0], levels, 0)
-    bids = _side_levels(ref[0], levels, 2)
-    note = "seed: orderbook row 1 (message 1 had no displayed-book effect)"
-    if first is not None and first["type"] in (1, 2, 3, 4):
-        book = bids if first["direction"] == 1 else asks
-        sign = -1 if first["type"] == 1 else 1
-        px, change = int(first["price"]), sign * int(first["size"])
-        hit = [lv for lv in book if lv[0] == px]
-        if hit:
-            hit[0][1] += change
-            book[:] = [lv for lv in book if lv[1] > 0]
-        elif change > 0:
-            book.append([px, change])
-            book.sort(key=lambda lv: -lv[0] if book is bids else lv[0])
-        note = f"seed: orderbook row 1 with message 1 (type {first['type']}) undone"
-    scale = float(LOBSTER_PRICE_SCALE)
-    snap = BookSnapshot(
-        ts_event=ts,
-        ts_init=ts,
-        symbol=symbol,
-        seq=-1,
-        bid_prices=tuple(p / scale for p, _ in bids),
-        bid_sizes=tuple(float(s) for _, s in bids),
-        ask_prices=tuple(p / scale for p, _ in asks),
-        ask_sizes=tuple(float(s) for _, s in asks),
-    )
-    return snap, note, (bids, asks)
-
-
-def reference_ticks(ref: Array, tick_units: int, label: str) -> tuple[Array, Array]:
-    """Orderbook rows ``(n, 4·L)`` as ticks (int64) and sizes (float64), ``(n, 2, L)``.
-
-    Side 0 is the bids, 1 the asks, best level first; an empty level gets tick 0 and
-    size 0.
-
-    Raises
-    ------
-    DataError
-        If a shown level has a negative size or a price off the tick grid (``line`` is
-        the orderbook line, ``field`` e.g. ``ask_price_3``).
-    """
-    px = np.stack([ref[:, 2::4], ref[:, 0::4]], axis=1)
-    sz = np.stack([ref[:, 3::4], ref[:, 1::4]], axis=1)
-    empty = (sz == 0) | (np.abs(px) == DUMMY_PRICE)
-    checks = (
-        (~empty & (sz < 0), "size", "negative size"),
-        (~empty & (px % tick_units != 0), "price", "price off the tick grid"),
-    )
-    for bad, what, reason in checks:
-        if bad.any():
-            r, s, lvl = (int(v) for v in np.argwhere(bad)[0])
-            raise DataError(
-                f"orderbook level {lvl + 1}: {reason}",
-                path=label,
-                line=r + 1,
-                field=f"{'bid' if s == 0 else 'ask'}_{what}_{lvl + 1}",
-            )
-    ticks = np.where(empty, 0, px // tick_units).astype(np.int64)
-    return ticks, np.where(empty, 0.0, sz.astype(np.float64))
-
-
-def _seed_arrays(levels: Levels, tick_units: int) -> tuple[Array, Array]:
-    """Seed ``(ticks, sizes)``, shape ``(2, S)`` (row 0 bids, row 1 asks)."""
-    width = max(len(levels[0]), len(levels[1]), 1)
-    ticks = np.zeros((2, width), dtype=np.int64)
-    sizes = np.zeros((2, width), dtype=np.float64)
-    for s, side in enumerate(levels):
-        for j, (px, sz) in enumerate(side):
-            ticks[s, j], sizes[s, j] = px // tick_units, sz
-    return ticks, sizes
-
-
-def message_sync(
-    msgs: Messages, ref: Array, seed_levels: Levels, *, tick_units: int, label: str
-) -> SyncOps:
-    """Sync corrections of the message deltas ``msgs`` against the orderbook rows ``ref``.
-
-    Raises
-    ------
-    DataError
-        As :func:`reference_ticks` (``label`` names the orderbook file).
-    """
-    n = ref.shape[0]
-    ref_t, ref_z = reference_ticks(ref, tick_units, label)
-    side = np.full(n, -1, dtype=np.int64)
-    tick = np.zeros(n, dtype=np.int64)
-    change = np.zeros(n, dtype=np.float64)
-    side[msgs.row] = np.where(msgs.direction == 1, 0, 1)
-    tick[msgs.row] = msgs.price // tick_units
-    change[msgs.row] = msgs.change
-    return sync_corrections(
-        _seed_arrays(seed_levels, tick_units),
-        ref_t,
-        ref_z,
-        msg_side=side,
-        msg_tick=tick,
-        msg_change=change,
-    )
-
-
-def book_table(
-    msgs: Messages, ops: SyncOps | None, ts_row: Array, *, symbol: str, tick_units: int
-) -> pa.Table:
-    """Message deltas plus corrections with :data:`BOOK_SCHEMA`, in replay order.
-
-    ``ts_row`` (shape ``(n,)``, ns UTC) stamps every delta with its row's time. A row's
-    message delta has ``seq = 3·row + 1``, its corrections ``3·row + 2`` (in emission
-    order) and its last delta ``F_LAST``.
-    """
-    k = 0 if ops is None else len(ops.row)
-    rows = msgs.row
-    # BookSide values equal LOBSTER's direction column (1 bid, -1 ask).
-    side = msgs.direction.astype(np.int8)
-    action = np.full(len(rows), int(BookAction.CHANGE), dtype=np.int8)
-    price = msgs.price
-    size = msgs.change
-    flags = np.where(msgs.kind == 4, F_EXEC, 0).astype(np.int16)
-    order_id = msgs.order_id
-    if ops is not None:
-        rows = np.concatenate([rows, ops.row])
-        side = np.concatenate([side, ops.side])
-        action = np.concatenate([action, ops.action])
-        price = np.concatenate([price, ops.tick * tick_units])
-        size = np.concatenate([size, ops.size])
-        flags = np.concatenate([flags, np.full(k, F_SYNC, dtype=np.int16)])
-        order_id = np.concatenate([order_id, np.zeros(k, dtype=order_id.dtype)])
-    seq = 3 * rows + np.concatenate([np.ones(len(msgs.row), np.int64), np.full(k, 2, np.int64)])
-    order = np.argsort(seq, kind="stable")
-    rows, seq, flags = rows[order], seq[order], flags[order]
-    if len(rows):
-        flags[np.r_[rows[1:] != rows[:-1], True]] |= F_LAST
-    ts = pa.array(ts_row[rows], type=pa.int64()).cast(TS_TYPE)
-    m = len(rows)
-    arrays = [
-        ts,
-        ts,
-        pa.array([symbol] * m, type=pa.string()),
-        pa.array(side[order]),
-        pa.array(action[order]),
-        pa.array(price[order] / LOBSTER_PRICE_SCALE),
-        pa.array(size[order]),
-        pa.array(order_id[order]),
-        pa.array(seq),
-        pa.array(np.zeros(m, dtype=np.int64)),
-        pa.array(flags),
-    ]
-    return pa.Table.from_arrays(arrays, schema=BOOK_SCHEMA)

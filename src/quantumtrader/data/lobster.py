@@ -25,10 +25,12 @@ from LOBSTER's book (phantom levels, levels of unknown size entering the window)
 every message the reader therefore appends correction deltas flagged
 :data:`~quantumtrader.model.book.F_SYNC` (``SET`` to the reference size, ``DELETE`` of a
 level the reference row does not show; :mod:`quantumtrader.data._lobster_sync`), so that
-seed + stream give exactly orderbook row *k* after message *k*, at every level. Levels
-that leave the visible window (worse than the row's L-th price) are deleted: their size
-is unknown from then on, so the synced book never holds more than L levels per side.
-``sync=False`` gives the message deltas only (to measure the drift).
+seed + stream give exactly orderbook row *k* after message *k* at levels 1..L, never
+crossed. Levels that leave the visible window (worse than the row's L-th price) are
+unknown from then on: by default they keep their last known size, unverified, and are
+corrected when they come back (so depth beyond L is a best effort, with stale levels far
+from the market); ``beyond="drop"`` deletes them instead, so the book is exactly the
+orderbook row. ``sync=False`` gives the message deltas only (to measure the drift).
 
 Ordering: trades and deltas share one counter derived from the message row
 ``r`` (0-based): a trade has ``seq = 3·r``, the message's book delta ``seq = 3·r + 1``
@@ -56,7 +58,7 @@ import logging
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -70,15 +72,15 @@ from quantumtrader.core.errors import DataError
 from quantumtrader.core.timeutil import NS_PER_SECOND
 from quantumtrader.data._checks import Check, apply_checks, quarantine_frame
 from quantumtrader.data._lines import lines_frame
-from quantumtrader.data._lobster_sync import (
+from quantumtrader.data._lobster_stream import (
     DUMMY_PRICE,
     LOBSTER_PRICE_SCALE,
-    SYNC_CLASSES,
     Messages,
     book_table,
     message_sync,
     seed_book,
 )
+from quantumtrader.data._lobster_sync import SYNC_CLASSES
 from quantumtrader.data.market_day import MarketData
 from quantumtrader.data.quarantine import quarantine_table
 from quantumtrader.model.arrow import TRADE_SCHEMA, TS_TYPE
@@ -339,7 +341,9 @@ def _trade_table(g: pl.DataFrame, ts: npt.NDArray[np.int64], symbol: str) -> pa.
     return pa.Table.from_arrays(arrays, schema=TRADE_SCHEMA)
 
 
-def read_lobster(path: Path, *, sync: bool = True) -> LobsterData:
+def read_lobster(
+    path: Path, *, sync: bool = True, beyond: Literal["keep", "drop"] = "keep"
+) -> LobsterData:
     """Read one LOBSTER ticker-day into trades, book deltas, a seed book and the reference.
 
     Parameters
@@ -351,8 +355,12 @@ def read_lobster(path: Path, *, sync: bool = True) -> LobsterData:
     sync
         Append the sync corrections (``SET``/``DELETE`` deltas flagged ``F_SYNC``) that
         make seed + book stream equal the orderbook file after every message, at every
-        level; levels leaving the window are deleted (module docstring). ``False``: the
-        message deltas only.
+        level 1..L. ``False``: the message deltas only.
+    beyond
+        With ``sync``: what happens to levels outside the visible range (worse than the
+        row's L-th price). ``"keep"``: they keep their last known size (unverified) and
+        are corrected when they come back; ``"drop"``: they are deleted, so the book is
+        exactly the orderbook row.
 
     Returns
     -------
@@ -371,12 +379,16 @@ def read_lobster(path: Path, *, sync: bool = True) -> LobsterData:
         If the files cannot be read, are not named like LOBSTER files, the orderbook file
         is malformed or its row count differs from the message file's; with ``sync``,
         also if a shown orderbook level is off the tick grid or has a negative size.
+    ValueError
+        If ``beyond`` is neither ``"keep"`` nor ``"drop"``.
 
     References
     ----------
     LOBSTER sample files ReadMe (2013); Huang & Polak, "LOBSTER: Limit Order Book
     Reconstruction System" (2011), SSRN 1977207.
     """
+    if beyond not in {"keep", "drop"}:
+        raise ValueError(f"beyond must be 'keep' or 'drop', got {beyond!r}")
     path = Path(path)
     label, msg_bytes, ob_bytes, match = _members(path)
     symbol = match["sym"].upper()
@@ -414,7 +426,7 @@ def read_lobster(path: Path, *, sync: bool = True) -> LobsterData:
         order_id=book_rows["order_id"].to_numpy(),
     )
     ops = (
-        message_sync(msgs, ref, seed_levels, tick_units=tick_units, label=ob_label)
+        message_sync(msgs, ref, seed_levels, tick_units=tick_units, label=ob_label, beyond=beyond)
         if sync
         else None
     )
@@ -432,7 +444,8 @@ def read_lobster(path: Path, *, sync: bool = True) -> LobsterData:
         notes.append(
             f"sync: {len(ops.row)} corrections ("
             + ", ".join(f"{c} {v}" for c, v in corrections.items())
-            + f"); {ops.clamped} message deltas clamped at 0; levels beyond {levels} dropped"
+            + f"); {ops.clamped} message deltas clamped at 0; levels beyond depth {levels}: "
+            + ("dropped" if beyond == "drop" else "kept, unverified")
         )
     else:
         notes.append("sync off: message deltas only (they drift from the orderbook file)")

@@ -15,7 +15,10 @@ Book mode (a delta of the symbol was seen), prices in ticks of the exchange's ow
 * STOP / STOP_LIMIT: trigger when a trade prints at or through the trigger, or when
   the side we would hit reaches it (best bid ≤ trigger for a sell stop, best ask ≥
   trigger for a buy stop) — also on arrival. A triggered STOP walks the book (its
-  slippage is measured from the trigger); a triggered STOP_LIMIT becomes a LIMIT.
+  slippage is measured from the trigger); when a trade triggered it, no leg fills at a
+  better price than that trade (the feed's book can lag the tape: Binance prints trades
+  through levels the next depth message has not removed yet). A triggered STOP_LIMIT
+  becomes a LIMIT.
 * Our executions do not change the replayed book. Liquidity they consume is
   remembered per level (``taken``) until the feed shows the level at or below that
   size, so two orders never take the same displayed quantity.
@@ -79,10 +82,22 @@ class Matcher(ExchangeCore):
         return st.book.best_ask() if buy else st.book.best_bid()
 
     # -- placement -----------------------------------------------------------------------
-    def _market(self, st: SymbolState, w: LiveOrder, ts: int, ref: float | None = None) -> None:
-        """Execute a market order against the book now; cancel what it cannot fill."""
+    def _market(
+        self,
+        st: SymbolState,
+        w: LiveOrder,
+        ts: int,
+        ref: float | None = None,
+        worst_of: float | None = None,
+    ) -> None:
+        """Execute a market order against the book now; cancel what it cannot fill.
+
+        ``worst_of``: no leg fills at a better price than this (a triggering trade).
+        """
         touch = self._touch(st, w.buy)
         legs = self._take(st, w.buy, w.leaves, None)
+        if worst_of is not None:
+            legs = [(max(p, worst_of) if w.buy else min(p, worst_of), n) for p, n in legs]
         if legs:
             self._execute(st, w, legs, ts, touch if ref is None else ref)
         if not w.done:
@@ -114,7 +129,7 @@ class Matcher(ExchangeCore):
         if w.kind is _STOP:
             level = _level(order.price)
             if st.has_book:
-                self._market(st, w, ts, ref=level)
+                self._market(st, w, ts, ref=level, worst_of=trade_price)
             else:  # the fallback fills stops in _trade_fallback; kept for completeness
                 ref = level if trade_price is None else trade_price
                 slip = self.config.slippage_ticks * st.tick_size * int(order.side)

@@ -1,4 +1,7 @@
-"""LOBSTER book match: a hand-computed message set, then all six real NASDAQ sample files."""
+"""LOBSTER book match: a hand-computed message set, then all six real NASDAQ sample files.
+
+Three replays: messages only (a), the oracle's window re-entry sync (b), and the reader's
+synced stream as read (c), which must match every level after every message."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 
 import msgspec
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from quantumtrader.book.validate import LobsterMatch, _cross_check, match_lobster
@@ -69,6 +73,41 @@ def test_hand_messages_only(hand: LobsterMatch) -> None:
     assert hand.clamped_messages == 1  # executing 100 at 99.50, which our book lacks
     assert hand.first_mismatch_messages == 1
     assert hand.rate_messages == 0.25
+
+
+def test_hand_synced_stream(hand: LobsterMatch) -> None:
+    # The reader's corrections: SET 99.50 x 300 (row 1), DELETE 101.00 and SET 101.50 x 70
+    # (row 6). Replayed by the oracle and by OrderBook, every row matches.
+    assert (hand.rows_ok_stream, hand.rate_stream, hand.first_mismatch_stream) == (8, 1.0, -1)
+    assert hand.level_rate_stream == (1.0,)
+    assert hand.classes_stream == {"size": 0, "missing_level": 0, "phantom_level": 0}
+    assert hand.stream_corrections == 3
+    assert (hand.stream_book_disagreements, hand.stream_depth_checks) == (0, 8)
+    assert hand.stream_crossed == 0
+    assert hand.clamped_stream == 0  # the execution at 99.50 comes after its SET
+
+
+def test_hand_stream_without_sync(tmp_path: Path) -> None:
+    m = match_lobster(read_lobster(lobster_zip(tmp_path, MESSAGES, ROWS, 1), sync=False))
+    # The stream is the messages only: (c) reproduces (a).
+    assert (m.rows_ok_stream, m.first_mismatch_stream, m.stream_corrections) == (2, 1, 0)
+    assert m.classes_stream == m.classes_messages
+    assert m.clamped_stream == 1
+    # Best bid or ask differ after rows 1, 2, 4, 5, 6, 7, and so does the depth there.
+    assert (m.stream_book_disagreements, m.stream_depth_checks, m.stream_crossed) == (12, 8, 0)
+    assert m.rows_ok_synced == 8  # (b) does not depend on the reader's corrections
+
+
+def test_not_a_lobster_stream(tmp_path: Path) -> None:
+    data = read_lobster(lobster_zip(tmp_path, MESSAGES, ROWS, 1))
+    book = data.market.book
+    old_seq = book.column("seq").to_numpy()
+    bad = book.set_column(
+        book.schema.get_field_index("seq"), "seq", pa.array(old_seq - old_seq % 3)
+    )
+    market = msgspec.structs.replace(data.market, book=bad)
+    with pytest.raises(DataError, match="not a LOBSTER stream"):
+        match_lobster(msgspec.structs.replace(data, market=market))
 
 
 def test_hand_window_sync(hand: LobsterMatch) -> None:
@@ -176,6 +215,20 @@ def test_real_synced_match_is_exact(lobster_dir: Path, symbol: str, level: int) 
     assert m.rows_ok_messages >= ok_a
     assert 0 <= m.first_mismatch_messages < 100
     assert m.classes_messages["phantom_level"] > m.classes_messages["missing_level"]
+
+
+@pytest.mark.parametrize(("symbol", "level"), sorted(REAL))
+def test_real_synced_stream_is_exact(lobster_dir: Path, symbol: str, level: int) -> None:
+    m = _match(str(lobster_dir), symbol, level)
+    n, _, syncs, phantoms = REAL[symbol, level]
+    # (c): the reader's stream matches every level of every row, through the oracle and
+    # OrderBook (best after every message, full depth at 2,000 messages), never crossed.
+    assert m.rows_ok_stream == n and m.first_mismatch_stream == -1
+    assert m.level_rate_stream == (1.0,) * level
+    assert sum(m.classes_stream.values()) == m.clamped_stream == 0
+    assert (m.stream_book_disagreements, m.stream_depth_checks, m.stream_crossed) == (0, 2000, 0)
+    # Its corrections are the oracle's sync writes (beyond="keep").
+    assert m.stream_corrections == syncs + phantoms
 
 
 def test_real_messages_only_level_rates(lobster_dir: Path) -> None:

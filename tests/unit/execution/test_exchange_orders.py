@@ -160,9 +160,10 @@ def test_stop_triggers_on_a_trade_and_walks_the_book() -> None:
     assert ex.advance(10) == []
     assert ex.on_trade(trade(11, 5000.0, 1, Aggressor.SELL)) == []
     fills = ex.on_trade(trade(12, 4999.5, 1, Aggressor.SELL))
-    # walks the bids from the top; slippage is measured from the stop price
+    # walks the bids from the top, but no leg fills better than the triggering trade
+    # (4999.5: the book still shows a 5000.0 bid the tape already traded through)
     assert [(f.price, f.qty, f.slippage_points) for f in fills] == [
-        (5000.0, 10, -0.5),
+        (4999.5, 10, 0.0),
         (4999.5, 2, 0.0),
     ]
     assert statuses(ex, "s") == [OrderStatus.ACCEPTED, OrderStatus.TRIGGERED, OrderStatus.FILLED]
@@ -288,12 +289,14 @@ def test_bracket_stop_fills_and_cancels_take() -> None:
         "e.stop": 5001.0,
         "e.take": 4998.0,
     }
-    [g] = ex.on_trade(trade(11, 5001.0, 1))  # buy stop triggers, walks the asks
-    assert (g.order_id, g.side, g.price, g.tag) == ("e.stop", BUY, 5000.5, "stop")
+    # the buy stop triggers on a trade at 5001.0 and walks the asks (5000.5 displayed),
+    # filling no better than the trade that triggered it
+    [g] = ex.on_trade(trade(11, 5001.0, 1))
+    assert (g.order_id, g.side, g.price, g.tag) == ("e.stop", BUY, 5001.0, "stop")
     assert ex.position(SYM) == 0 and ex.working_orders(SYM) == []
     [trip] = ex.round_trips()
     assert trip.exit_reason == "stop"
-    assert trip.net_brl == pytest.approx(-0.5 * 10 - 2 * FEE)
+    assert trip.net_brl == pytest.approx(-1.0 * 10 - 2 * FEE)
 
 
 def test_flatten_cancels_children_and_closes_the_actual_position() -> None:

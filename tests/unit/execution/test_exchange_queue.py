@@ -259,10 +259,10 @@ def _lobster_stream(lobster_dir: Path, start: int, stop: int) -> list[Any]:
 
     data = read_lobster(lobster_dir / "LOBSTER_SampleFile_GOOG_2012-06-21_10.zip")
     market = data.market
-    trades = {t.seq // 2: t for t in table_to_trades(market.trades)}
+    trades = {t.seq // 3: t for t in table_to_trades(market.trades)}
     seqs = market.book.column("seq").to_numpy()
     stamps = market.book.column("ts_event").cast(pa.int64()).to_numpy()
-    ts_of = dict(zip((seqs // 2).tolist(), stamps.tolist(), strict=True))
+    ts_of = dict(zip((seqs // 3).tolist(), stamps.tolist(), strict=True))
     ts_of.update({r: t.ts_event for r, t in trades.items()})
     ref = data.reference
     levels = {BID: dict[int, int](), ASK: dict[int, int]()}
