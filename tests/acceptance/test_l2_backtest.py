@@ -94,3 +94,24 @@ PINNED_PERP: dict[str, object] = {
     "events": (466_576, 445_263),
     "fills": [("entry", -1, 1, 61800.0), ("stop", 1, 1, 61804.0)],
 }
+
+
+def test_two_symbols_merged_from_the_lake_leave_the_traded_one_unchanged(
+    amzn: MarketData, amzn_run: ReplayResult, lobster_dir: Path, tmp_path: Path
+) -> None:
+    goog = read_lobster(lobster_dir / "LOBSTER_SampleFile_GOOG_2012-06-21_1.zip").market
+    lake = Lake(tmp_path / "lake")
+    import_market_data(amzn, lake)
+    import_market_data(goog, lake)
+    chunks = iter_lake_events(lake, ["AMZN", "GOOG"], amzn.days, batch_rows=20_000)
+    both = _engine("AMZN", BacktestConfig()).run_events(chunks)
+    goog_rows = sum(
+        p.rows for k in ("trades", "book") for p in lake.partitions(k) if p.symbol == "GOOG"
+    )
+    # GOOG's events reach the exchange only; AMZN's agents, orders and fills are unchanged.
+    assert both.fills == amzn_run.fills
+    assert both.decisions == amzn_run.decisions
+    assert both.equity == amzn_run.equity
+    assert both.signal_counts == amzn_run.signal_counts
+    assert both.n_events == amzn_run.n_events + goog_rows
+    assert both.book_events > amzn_run.book_events
