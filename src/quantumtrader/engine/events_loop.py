@@ -41,38 +41,62 @@ class _Loop:
         self.book_of: Callable[[str], Any] | None = getattr(broker, "book", None)
         self.n_book = 0
         self.bulk_events = 0
+        empty = np.zeros(0, dtype=bool)
+        self.is_book: Array = empty
+        self.mine_trade: Array = empty
+        self.cum_book: Array = np.zeros(1, dtype=np.int64)
+        self.cum_mine_book: Array = self.cum_book
+        self.cum_mine_trade: Array = self.cum_book
+        self.single = True
+
+    def start_chunk(self, c: EventChunk, me: int) -> None:
+        """Per-chunk masks and running counts, so each segment costs O(1) to classify."""
+        self.is_book = c.kind == KIND_BOOK
+        self.mine_trade = (~self.is_book) & (c.sym == me)
+        zero = np.zeros(1, dtype=np.int64)
+        self.cum_book = np.concatenate([zero, np.cumsum(self.is_book)])
+        self.cum_mine_book = np.concatenate([zero, np.cumsum(self.is_book & (c.sym == me))])
+        self.cum_mine_trade = np.concatenate([zero, np.cumsum(self.mine_trade)])
+        self.single = len(c.symbols) == 1
 
     def segment(self, run: ReplaySession, c: EventChunk, i: int, j: int, me: int) -> None:
-        kind = c.kind[i:j]
-        is_book = kind == KIND_BOOK
-        self.n_book += int(np.count_nonzero(is_book))
-        if bool(np.any(is_book & (c.sym[i:j] == me))):
+        n_book = int(self.cum_book[j] - self.cum_book[i])
+        self.n_book += n_book
+        if self.cum_mine_book[j] > self.cum_mine_book[i]:
             run.book_changed()
-        if run.idle() and (self.on_book_arrays is not None or not is_book.any()):
-            self._bulk(run, c, i, j, me=me, is_book=is_book)
+        if run.idle() and (self.on_book_arrays is not None or n_book == 0):
+            self._bulk(run, c, i, j, me=me, n_book=n_book)
         else:
             self._one_by_one(run, c, i, j, me)
         if run.book is None and self.book_of is not None:
             run.book = self.book_of(self.e.symbol)
 
     def _bulk(
-        self, run: ReplaySession, c: EventChunk, i: int, j: int, *, me: int, is_book: Array
+        self, run: ReplaySession, c: EventChunk, i: int, j: int, *, me: int, n_book: int
     ) -> None:
         self.bulk_events += j - i
-        sym = c.sym[i:j]
-        if self.on_book_arrays is not None and is_book.any():
-            for s in np.unique(sym[is_book]).tolist():
-                m = is_book & (sym == s)
+        n_mine = int(self.cum_mine_trade[j] - self.cum_mine_trade[i])
+        if self.on_book_arrays is not None and n_book:
+            if n_book == j - i and self.single:  # only book rows of one symbol: plain views
                 self.on_book_arrays(
-                    c.symbols[s],
-                    c.side[i:j][m],
-                    c.action[i:j][m],
-                    c.price[i:j][m],
-                    c.size[i:j][m],
-                    c.flags[i:j][m],
-                )
-        mine = (c.kind[i:j] == KIND_TRADE) & (sym == me)
-        if mine.any():
+                    c.symbols[0], c.side[i:j], c.action[i:j], c.price[i:j], c.size[i:j],
+                    c.flags[i:j],
+                )  # fmt: skip
+            else:
+                is_book = self.is_book[i:j]
+                sym = c.sym[i:j]
+                for s in np.unique(sym[is_book]).tolist():
+                    m = is_book & (sym == s)
+                    self.on_book_arrays(
+                        c.symbols[s],
+                        c.side[i:j][m],
+                        c.action[i:j][m],
+                        c.price[i:j][m],
+                        c.size[i:j][m],
+                        c.flags[i:j][m],
+                    )
+        if n_mine:
+            mine = self.mine_trade[i:j]
             ts = c.ts[i:j][mine]
             price = c.price[i:j][mine]
             self.e.features.update_trades(ts, price, c.size[i:j][mine], c.side[i:j][mine])
@@ -168,7 +192,8 @@ def run_events(
         if run is None:
             run = engine.session(int(ts[0]))
         me = chunk.symbols.index(engine.symbol) if engine.symbol in chunk.symbols else -1
-        n_mine += int(np.count_nonzero((chunk.kind == KIND_TRADE) & (chunk.sym == me)))
+        loop.start_chunk(chunk, me)
+        n_mine += int(loop.cum_mine_trade[-1])
         i = 0
         while i < m:
             cut = run.next_timer() - run.feed_latency_ns
