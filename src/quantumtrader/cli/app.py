@@ -254,7 +254,7 @@ def _summary(result: ReplayResult, metrics: Metrics, title: str, out_dir: Path) 
     table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for k, v in metrics_rows(metrics):
+    for k, v in metrics_rows(metrics, result.currency):
         table.add_row(k, v)
     console.print(table)
     console.print(f"fill model: {result.fill_model} — {result.fill_model_note}")

@@ -68,6 +68,8 @@ class ReplayResult(msgspec.Struct, kw_only=True):
         or ``"book"`` (the simulated exchange matched against the replayed order book).
     fill_model_note
         One line for the report explaining the fill model.
+    currency
+        Currency of every money figure (the instrument's; ``BRL`` for B3).
     """
 
     symbol: str
@@ -91,6 +93,7 @@ class ReplayResult(msgspec.Struct, kw_only=True):
     book_events: int = 0
     fill_model: str = "trades"
     fill_model_note: str = TRADES_FILL_NOTE
+    currency: str = "BRL"
 
     def to_json(self) -> bytes:
         """Canonical JSON of the whole result (sorted keys)."""

@@ -289,5 +289,6 @@ class ReplaySession:
             unrealized_brl=led.unrealized(last_price),
             fee_per_contract=e.spec.fee_per_contract,
             slippage_ticks=e.slippage_ticks,
+            currency=e.spec.currency,
             **extra,
         )

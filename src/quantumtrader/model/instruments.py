@@ -71,6 +71,8 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
     fee_bps
         Fee as basis points of the traded notional (crypto venues), added to the
         per-contract fees; 0 for B3.
+    currency
+        Currency of prices × point value, fees and P&L (``BRL`` for B3).
     qty_unit
         Base units per quantity unit. B3 and CME quantities are whole contracts
         (1.0); crypto quantities are integer multiples of the venue's lot step
@@ -95,6 +97,7 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
     hours: tuple[TradingHours, ...]
     fee_bps: float = 0.0
     qty_unit: float = 1.0
+    currency: str = "BRL"
 
     @property
     def fee_per_contract(self) -> float:

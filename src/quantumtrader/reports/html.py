@@ -26,11 +26,16 @@ def _local(ns: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).astimezone(B3_TZ).replace(tzinfo=None)
 
 
-def _fmt(value: float | int | None, kind: str = "brl") -> str:
+def money_prefix(currency: str) -> str:
+    """How money is written: ``R$`` for BRL, else the currency code (``USD``, ``USDT``)."""
+    return "R$" if currency == "BRL" else currency
+
+
+def _fmt(value: float | int | None, kind: str = "brl", currency: str = "BRL") -> str:
     if value is None:
         return "n/a"
     if kind == "brl":
-        return f"R$ {value:,.2f}"
+        return f"{money_prefix(currency)} {value:,.2f}"
     if kind == "pct":
         return f"{100 * value:.1f} %"
     if kind == "int":
@@ -38,19 +43,23 @@ def _fmt(value: float | int | None, kind: str = "brl") -> str:
     return f"{value:.3f}"
 
 
-def metrics_rows(m: Metrics) -> list[tuple[str, str]]:
-    """``(label, formatted value)`` pairs shown by the CLI table and the HTML report."""
+def metrics_rows(m: Metrics, currency: str = "BRL") -> list[tuple[str, str]]:
+    """``(label, formatted value)`` pairs shown by the CLI table and the HTML report.
+
+    Money is written in ``currency`` (the instrument's; the metric fields keep their
+    ``_brl`` names because B3 is the home market).
+    """
     return [
-        ("Net P&L (after fees and slippage)", _fmt(m.net_pnl_brl)),
-        ("Gross P&L (after slippage, before fees)", _fmt(m.gross_pnl_brl)),
-        ("Fees", _fmt(m.costs_brl)),
-        ("Slippage cost (inside P&L)", _fmt(m.slippage_brl)),
+        ("Net P&L (after fees and slippage)", _fmt(m.net_pnl_brl, currency=currency)),
+        ("Gross P&L (after slippage, before fees)", _fmt(m.gross_pnl_brl, currency=currency)),
+        ("Fees", _fmt(m.costs_brl, currency=currency)),
+        ("Slippage cost (inside P&L)", _fmt(m.slippage_brl, currency=currency)),
         ("Round trips", _fmt(m.trades, "int")),
         ("Win rate", _fmt(m.win_rate, "pct")),
         ("Profit factor", _fmt(m.profit_factor, "num")),
-        ("Average trade (net)", _fmt(m.avg_trade_brl)),
+        ("Average trade (net)", _fmt(m.avg_trade_brl, currency=currency)),
         ("Sharpe per trade (not annualized)", _fmt(m.sharpe_per_trade, "num")),
-        ("Max drawdown", _fmt(m.max_drawdown_brl)),
+        ("Max drawdown", _fmt(m.max_drawdown_brl, currency=currency)),
         ("Exposure (time in a position)", _fmt(m.exposure, "pct")),
         ("Open position at end", _fmt(m.open_position, "int")),
     ]
@@ -65,8 +74,8 @@ def _figure(result: ReplayResult) -> go.Figure:
         row_heights=[0.45, 0.2, 0.15, 0.2],
         subplot_titles=(
             f"{result.symbol} 1-minute close with entries and exits (local time)",
-            "Equity, BRL, net of costs (realized + open)",
-            "Drawdown, BRL",
+            f"Equity, {result.currency}, net of costs (realized + open)",
+            f"Drawdown, {result.currency}",
             "Actionable signals per agent",
         ),
     )
@@ -146,7 +155,7 @@ def write_html_report(result: ReplayResult, metrics: Metrics, path: Path, title:
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-        for k, v in metrics_rows(metrics)
+        for k, v in metrics_rows(metrics, result.currency)
     )
     counts = "".join(
         f"<tr><th>{html.escape(agent)}</th><td>{c.get('buy', 0)}</td><td>{c.get('sell', 0)}</td>"
@@ -170,7 +179,7 @@ th, td {{ border-bottom: 1px solid #ddd; padding: .3em .8em; text-align: left; }
 {html.escape(span)} (America/Sao_Paulo).
 <strong>Fill model: {html.escape(result.fill_model)}</strong> —
 {html.escape(result.fill_model_note)}.
-Costs modeled: R$ {result.fee_per_contract:.2f} per contract per side,
+Costs modeled: {money_prefix(result.currency)} {result.fee_per_contract:.2f} per contract per side,
 slippage {result.slippage_ticks:g} tick(s) on market and stop fills.
 {len(result.decisions)} actionable decisions ({vetoes} refused by risk or position),
 {result.hold_decisions:,} hold decisions.</p>

@@ -48,8 +48,10 @@ def test_import_sierra_then_backtest_lake_with_the_exchange(
     assert result["book_events"] == 49_491
     assert result["n_events"] == 49_491 + 2_026
     assert result["fill_model"] == "book"
+    assert result["currency"] == "USD"
+    assert "USD " in text and "R$" not in text  # money in the instrument's currency
     html = (out / "ES_2022-01-24" / "report.html").read_text()
-    assert "Fill model: book" in html
+    assert "Fill model: book" in html and "Equity, USD" in html
 
 
 def test_backtest_book_file_directly_fast_mode(
