@@ -11,6 +11,7 @@ Source: ``../shared/reference/profitdll.md`` sections 5.6-5.7.
 
 from __future__ import annotations
 
+import abc
 import logging
 import math
 from collections.abc import Sequence
@@ -92,7 +93,7 @@ class _Entry:
         self.date = date
 
 
-class PositionalBook:
+class PositionalBook(abc.ABC):
     """Base of :class:`~quantumtrader.book.offers.OfferBook` and
     :class:`~quantumtrader.book.pricebook.PriceBook` (parameters documented there).
 
@@ -281,14 +282,17 @@ class PositionalBook:
 
     # -- event application ---------------------------------------------------------------
 
+    @abc.abstractmethod
     def _on_add(self, ev: Any, side: BookSide) -> _Problem:
-        raise NotImplementedError
+        """Apply one action of the subclass's event type (see the subclass)."""
 
+    @abc.abstractmethod
     def _on_edit(self, ev: Any, side: BookSide) -> _Problem:
-        raise NotImplementedError
+        """Apply one action of the subclass's event type (see the subclass)."""
 
+    @abc.abstractmethod
     def _full_book_entries(self, items: Sequence[Any]) -> list[_Entry] | None:
-        raise NotImplementedError
+        """Apply one action of the subclass's event type (see the subclass)."""
 
     def _on_delete(self, ev: Any, side: BookSide) -> _Problem:
         entries = self._entries[side]
