@@ -155,8 +155,15 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _kernel(fn: _F) -> _F:
-    """``njit(cache=True, _nrt=False)``, keeping the function's signature for mypy."""
-    return cast(_F, _njit(cache=True, _nrt=False)(fn))
+    """``njit(cache=True, _nrt=False)``, keeping the function's signature for mypy.
+
+    ``_nrt`` is a numba target option without a public guarantee; a numba release that
+    refuses it gets the plain ``njit(cache=True)`` kernel (same results, slower).
+    """
+    try:
+        return cast(_F, _njit(cache=True, _nrt=False)(fn))
+    except (KeyError, TypeError, ValueError):  # pragma: no cover - depends on numba
+        return cast(_F, _njit(cache=True)(fn))
 
 
 @_kernel
