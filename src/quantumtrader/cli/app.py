@@ -210,6 +210,17 @@ def data_import(
             for note in md.notes:
                 logging.getLogger(__name__).info("%s %s: %s", md.source, md.symbol, note)
         console.print(table)
+        for md in reads:
+            if md.book.num_rows == 0 and md.source != "lobster":
+                console.print(
+                    f"[yellow]{md.source} {md.symbol}: no order book stored[/yellow] — "
+                    + "; ".join(n for n in md.notes if "cannot" in n or "never" in n)
+                )
+            if md.quarantine.num_rows:
+                console.print(
+                    f"[yellow]{md.source} {md.symbol}: {md.quarantine.num_rows:,} rows "
+                    "quarantined[/yellow] (see quarantine.parquet; -v lists the reader's notes)"
+                )
 
 
 @data_app.command("ls")

@@ -210,7 +210,10 @@ def run_events(
     if run is None:
         raise DataError(f"no events to replay for {engine.symbol}")
     if n_mine == 0:
-        raise DataError(f"the event stream has no trade of {engine.symbol}")
+        raise DataError(
+            f"the event stream has no trade of {engine.symbol}: a backtest needs trades "
+            "(this data holds only order-book events)"
+        )
     fill_model = "trades"
     note = TRADES_FILL_NOTE
     fm = getattr(engine.broker, "fill_model", None)
