@@ -30,7 +30,7 @@ from quantumtrader.book import OrderBook
 from quantumtrader.core.errors import BrokerError
 from quantumtrader.execution._lifecycle import Message
 from quantumtrader.execution._matching import Matcher
-from quantumtrader.execution._state import LiveOrder
+from quantumtrader.execution._state import LiveOrder, SymbolState
 from quantumtrader.execution.exchange_config import ExchangeConfig
 from quantumtrader.model.book import BookAction, BookDelta, BookSide
 from quantumtrader.model.events import Trade
@@ -214,6 +214,13 @@ class SimulatedExchange(Matcher):
         callers with orders in flight use :meth:`on_book`).
         """
         st = self._syms.get(symbol) or self._state(symbol)
+        if not self._pipe and st.taken and not st.live and not st.markets:
+            # Only consumed-liquidity memory to keep: follow each remembered level
+            # through the batch, then apply the batch in one kernel call.
+            _follow_taken(st, side, action, price, size)
+            st.book.apply_arrays(side, action, price, size)
+            st.has_book = True
+            return []
         if self._pipe or st.busy:
             out: list[Fill] = []
             for k in range(len(side)):
@@ -433,6 +440,48 @@ class SimulatedExchange(Matcher):
             if ledger.position != 0:
                 total += ledger.unrealized(self.mark(s) if price is None else price)
         return total
+
+
+def _follow_taken(
+    st: SymbolState,
+    side: npt.NDArray[np.int8],
+    action: npt.NDArray[np.int8],
+    price: npt.NDArray[np.float64],
+    size: npt.NDArray[np.float64],
+) -> None:
+    """Update ``st.taken`` as :meth:`SimulatedExchange.on_book` would, delta by delta.
+
+    A remembered level shrinks to the level's size whenever the feed shows it smaller,
+    and is forgotten when the level empties (see ``_matching``). Only deltas at the
+    remembered levels (and ``CLEAR``) are looked at; sizes follow the book's rules
+    (``SET`` absolute, ``CHANGE`` relative and clamped at 0, ``DELETE``/``CLEAR`` empty).
+    """
+    ticks = np.rint(price / st.tick_size).astype(np.int64)
+    clear = action == BookAction.CLEAR
+    for key in list(st.taken):
+        ks, kt = key
+        hits = np.flatnonzero(
+            (clear & ((side == 0) | (side == ks))) | (~clear & (side == ks) & (ticks == kt))
+        )
+        if hits.shape[0] == 0:
+            continue
+        level = st.book.size_at_tick(ks, kt)
+        used = st.taken[key]
+        for k in hits.tolist():
+            a = int(action[k])
+            if a in (BookAction.CLEAR, BookAction.DELETE):
+                level = 0.0
+            elif a == BookAction.SET:
+                level = float(size[k])
+            else:
+                level = max(level + float(size[k]), 0.0)
+            if level <= 0.0:
+                break
+            used = min(used, level)
+        if level <= 0.0:
+            del st.taken[key]
+        else:
+            st.taken[key] = used
 
 
 def _check_price(oid: str, name: str, price: float | None, tick: float) -> None:
