@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Mapping
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -297,6 +297,10 @@ class SignalSpecialist(AgentBase[C], abc.ABC):
     signal is re-issued at ``now_ns`` and counted, exactly what :meth:`on_timer` would
     return, without recomputing it.
     """
+
+    #: Whether :meth:`evaluate` reads the order book fields of the view (``best_bid``…).
+    #: When False, book changes alone do not make the view "changed" for this agent.
+    reads_book: ClassVar[bool] = True
 
     def __init__(self, config: C) -> None:
         super().__init__(config)

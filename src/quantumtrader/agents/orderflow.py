@@ -88,6 +88,8 @@ class OrderFlowSpecialist(SignalSpecialist[OrderFlowConfig]):
     ['buy']
     """
 
+    reads_book = False  # features only
+
     def __init__(self, config: OrderFlowConfig | None = None) -> None:
         super().__init__(config or OrderFlowConfig())
 

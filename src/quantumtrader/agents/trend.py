@@ -79,6 +79,8 @@ class TrendSpecialist(SignalSpecialist[TrendConfig]):
         :class:`TrendConfig`; defaults reproduce the seed rule.
     """
 
+    reads_book = False  # features only
+
     def __init__(self, config: TrendConfig | None = None) -> None:
         super().__init__(config or TrendConfig())
 

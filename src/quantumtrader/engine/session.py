@@ -74,10 +74,15 @@ class ReplaySession:
         self.book: Any = None  # the broker's order book of the symbol, when it has one
         self.book_dirty = False
         # The view's "epoch" advances whenever something an agent can read changes
-        # (trade, book change, fill); a view-pure agent whose previous timer saw the
-        # same epoch is given on_timer_unchanged instead of on_timer.
+        # (trade, fill; and book changes for agents that read the book); a view-pure
+        # agent whose previous timer saw the same epoch is given on_timer_unchanged
+        # instead of on_timer.
         self.epoch = 0
-        self.seen: dict[str, int] = {}
+        self.book_epoch = 0
+        self.reads_book = {
+            aid: bool(getattr(a, "reads_book", True)) for aid, a in self.agents.items()
+        }
+        self.seen: dict[str, tuple[int, int]] = {}
         self.unchanged: dict[str, Any] = {
             aid: getattr(a, "on_timer_unchanged", None) for aid, a in self.agents.items()
         }
@@ -141,7 +146,7 @@ class ReplaySession:
         """
         pending = self.pending
         for when, name in self.timers.due(t + self.feed_latency_ns):
-            if self.unchanged[name] is not None and self.seen.get(name) == self.epoch:
+            if self.unchanged[name] is not None and self.seen.get(name) == self._view_epoch(name):
                 prev = pending.get(name)
                 pending[name] = (when, 1 if prev is None else prev[1] + 1)
                 continue
@@ -177,7 +182,10 @@ class ReplaySession:
     def book_changed(self) -> None:
         """The order book of the engine's symbol changed."""
         self.book_dirty = True
-        self.epoch += 1
+        self.book_epoch += 1
+
+    def _view_epoch(self, name: str) -> tuple[int, int]:
+        return (self.epoch, self.book_epoch if self.reads_book[name] else 0)
 
     def fire(self, now: int, name: str) -> None:
         """Run agent ``name``'s timer at market time ``now``."""
@@ -186,11 +194,11 @@ class ReplaySession:
         e = self.e
         if name != e.coordinator.agent_id:
             same = self.unchanged[name]
-            if same is not None and self.seen.get(name) == self.epoch:
+            if same is not None and self.seen.get(name) == self._view_epoch(name):
                 outs = same(now, view)
             else:
                 outs = self.agents[name].on_timer(now, view)
-                self.seen[name] = self.epoch
+                self.seen[name] = self._view_epoch(name)
             for out in outs:
                 if isinstance(out, Signal):
                     self._record_signal(out)
