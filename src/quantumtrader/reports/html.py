@@ -114,8 +114,9 @@ def _figure(result: ReplayResult) -> go.Figure:
             row=1,
             col=1,
         )
-    ex = [_local(e[0]) for e in result.equity]
-    ey = [e[1] for e in result.equity]
+    # The curve starts flat at 0 at the first event, so an early loss shows as drawdown.
+    ex = [_local(result.first_ts)] + [_local(e[0]) for e in result.equity]
+    ey = [0.0] + [e[1] for e in result.equity]
     fig.add_trace(go.Scatter(x=ex, y=ey, name="equity", line={"color": "#1f77b4"}), row=2, col=1)
     peak = float("-inf")
     dd = []

@@ -96,7 +96,7 @@ def compute_metrics(result: ReplayResult, point_value: float) -> Metrics:
         sharpe = avg / math.sqrt(var) if var > 0 else None
     slippage = sum(f.slippage_points * f.qty * point_value for f in result.fills)
     # Equity at every fill and every sample gives the drawdown path.
-    eq = [e[1] for e in result.equity]
+    eq = [0.0] + [e[1] for e in result.equity]  # equity is 0 before the first fill
     span = max(result.last_ts - result.first_ts, 1)
     in_pos = 0
     pos = 0
@@ -121,7 +121,7 @@ def compute_metrics(result: ReplayResult, point_value: float) -> Metrics:
         profit_factor=profit_factor,
         avg_trade_brl=avg,
         sharpe_per_trade=sharpe,
-        max_drawdown_brl=max_drawdown(eq) if eq else 0.0,
+        max_drawdown_brl=max_drawdown(eq),
         exposure=in_pos / span,
         open_position=result.open_position,
         unrealized_brl=result.unrealized_brl,

@@ -81,3 +81,27 @@ def test_metrics_by_hand() -> None:
     assert m.max_drawdown_brl == 4.0
     assert m.exposure == pytest.approx(90 / 200)
     assert m.sharpe_per_trade == pytest.approx(2.0 / (72**0.5))
+
+
+def test_drawdown_counts_a_loss_before_the_first_equity_sample() -> None:
+    result = ReplayResult(
+        symbol="WDOU25",
+        spec_root="WDO",
+        n_events=3,
+        first_ts=0,
+        last_ts=120,
+        fills=[_fill(1, OrderSide.BUY, 1.0), _fill(2, OrderSide.SELL, 1.0)],
+        round_trips=[_rt(-7.0, -5.0)],
+        decisions=[],
+        hold_decisions=0,
+        signals=[],
+        signal_counts={},
+        risk_events=[],
+        equity=[(60, -7.0, 0), (120, -7.0, 0)],  # first sample after the losing trade
+        candles=[],
+        open_position=0,
+        unrealized_brl=0.0,
+        fee_per_contract=1.0,
+        slippage_ticks=1,
+    )
+    assert compute_metrics(result, point_value=10.0).max_drawdown_brl == 7.0
