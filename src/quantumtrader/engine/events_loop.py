@@ -60,6 +60,7 @@ class _Loop:
         self.single = len(c.symbols) == 1
 
     def segment(self, run: ReplaySession, c: EventChunk, i: int, j: int, me: int) -> None:
+        """Process events ``i..j`` of ``c`` (no timer falls between them)."""
         n_book = int(self.cum_book[j] - self.cum_book[i])
         self.n_book += n_book
         if self.cum_mine_book[j] > self.cum_mine_book[i]:

@@ -88,6 +88,7 @@ class ReplayEngine:
         self._order_seq = 0
 
     def next_order_id(self) -> str:
+        """A new deterministic order id (``O000001``, ``O000002``…) for this engine."""
         self._order_seq += 1
         return f"O{self._order_seq:06d}"
 
