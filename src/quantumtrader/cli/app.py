@@ -299,6 +299,15 @@ def _backtest(
             cfg, exchange=msgspec.structs.replace(cfg.exchange, mode=mode)
         )
     day = _parse_date(date)
+    if not book and data.is_file():
+        from quantumtrader.data import detect_book_source  # noqa: PLC0415
+
+        if detect_book_source(data) is not None:
+            raise QuantumTraderError(
+                f"{data}: --no-book replays trades from a Profit export or a lake; import "
+                f"this order-book file first (quantumtrader data import {data}) and run "
+                "`quantumtrader backtest LAKE --no-book`"
+            )
     source = load_events(data, symbol, day) if book else None
     if source is not None:
         span = f"{source.days[0]}" + (f"..{source.days[-1]}" if len(source.days) > 1 else "")

@@ -77,6 +77,24 @@ def test_backtest_book_file_directly_fast_mode(
     assert result["book_events"] == 14_637
 
 
+def test_no_book_on_a_book_file_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sierra_dir: Path,
+) -> None:
+    code, _, err = _run(monkeypatch, capsys, "backtest", str(sierra_dir / "tbt.txt"), "--no-book")
+    assert code == 1
+    assert "data import" in err and "--no-book" in err
+    lake = tmp_path / "lake"
+    _run(monkeypatch, capsys, "data", "import", str(sierra_dir / "tbt.txt"), "--lake", str(lake))
+    code, text, err = _run(
+        monkeypatch, capsys, "backtest", str(lake), "--no-book", "--out", str(tmp_path / "o")
+    )
+    assert code == 0, err
+    assert "fill model: trades" in text
+
+
 def test_bad_mode_and_unknown_book_file_are_clear_errors(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
