@@ -72,6 +72,9 @@ def test_binance_perp_pinned_and_deterministic(binance_dir: Path) -> None:
     assert a.digest() == b.digest()
     assert (a.n_events, a.book_events) == PINNED_PERP["events"]
     assert [(f.tag, int(f.side), f.qty, f.price) for f in a.fills] == PINNED_PERP["fills"]
+    # one unit is 0.001 BTC: the 4-point loss is 0.004 USDT before fees, not 4 USDT
+    [trip] = a.round_trips
+    assert trip.gross_brl == pytest.approx(-0.004)
     fast_cfg = msgspec.structs.replace(
         cfg, exchange=msgspec.structs.replace(cfg.exchange, mode="fast")
     )

@@ -121,7 +121,7 @@ def run_backtest(
     spec = spec_for(symbol, config.instruments)
     engine = build_engine(symbol, config, SimulatedBroker(spec, config.broker))
     result = engine.run(trades, progress=progress)
-    return result, compute_metrics(result, spec.point_value)
+    return result, compute_metrics(result, spec.multiplier)
 
 
 def build_engine(symbol: str, config: BacktestConfig, broker: Broker) -> ReplayEngine:
@@ -252,7 +252,7 @@ def run_event_backtest(
     spec = spec_for(source.symbol, config.instruments)
     engine = build_engine(source.symbol, config, SimulatedExchange(spec, config.exchange))
     result = engine.run_events(source.chunks(), progress=progress, total=source.total)
-    return result, compute_metrics(result, spec.point_value)
+    return result, compute_metrics(result, spec.multiplier)
 
 
 def write_outputs(

@@ -1,11 +1,11 @@
 """Fees and per-symbol accounting of the simulated exchange.
 
 Money is in the instrument's price currency (BRL for B3, USD for CME and NASDAQ,
-USDT for Binance). One quantity unit of a symbol is worth ``point_value × qty_unit``
-per point, so the ledgers of :mod:`quantumtrader.model.positions` are kept with that
-multiplier: for B3 futures (``qty_unit = 1``) they are the foundation broker's
-ledgers; for crypto (``qty_unit = 0.001`` BTC) a 1-point move of 1 unit is worth
-0.001 USDT.
+USDT for Binance). One quantity unit of a symbol is worth ``spec.multiplier``
+(``point_value × qty_unit``) per point, which the ledgers of
+:mod:`quantumtrader.model.positions` apply: for B3 futures (``qty_unit = 1``) that is
+the point value; for crypto (``qty_unit = 0.001`` BTC) a 1-point move of 1 unit is
+worth 0.001 USDT.
 
 Identities (checked by the property tests): the sum of the fills' signed quantities
 is the position, and ``cash + position × mark × multiplier = realized_net +
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import msgspec
-
 from quantumtrader.model.instruments import InstrumentSpec
 from quantumtrader.model.orders import Fill
 from quantumtrader.model.positions import Ledger, RoundTrip
@@ -26,8 +24,8 @@ __all__ = ["Account", "fee_of", "multiplier"]
 
 
 def multiplier(spec: InstrumentSpec) -> float:
-    """Money per point per quantity unit: ``point_value × qty_unit``."""
-    return spec.point_value * spec.qty_unit
+    """Money per point per quantity unit: ``spec.multiplier`` (``point_value × qty_unit``)."""
+    return spec.multiplier
 
 
 def fee_of(spec: InstrumentSpec, qty: int, price: float) -> float:
@@ -54,12 +52,15 @@ class Account:
         self._trips: list[RoundTrip] = []
 
     def open(self, symbol: str, spec: InstrumentSpec) -> Ledger:
-        """The ledger of ``symbol``, created with multiplier :func:`multiplier` when new."""
+        """The ledger of ``symbol``, created empty when new."""
         ledger = self._ledgers.get(symbol)
         if ledger is None:
-            scaled = msgspec.structs.replace(spec, point_value=multiplier(spec))
-            ledger = self._ledgers[symbol] = Ledger(symbol, scaled)
+            ledger = self._ledgers[symbol] = Ledger(symbol, spec)
         return ledger
+
+    def symbols(self) -> list[str]:
+        """Symbols with a ledger, in the order they were opened."""
+        return list(self._ledgers)
 
     def record(self, fill: Fill) -> RoundTrip | None:
         """Account ``fill`` (its symbol's ledger must be open); return the trip it closes."""

@@ -24,7 +24,9 @@ Fill rules (all prices in points, ``tick = spec.tick_size``):
 7. Flatten: on submission every child and pending entry of the symbol is canceled;
    at the next trade the *actual* position is closed (the order's side and qty are
    informational); if flat by then the flatten is canceled.
-8. Fees: ``spec.fee_per_contract`` BRL per contract on every fill (each side).
+8. Fees: ``spec.fee_per_contract`` BRL per contract on every fill (each side), plus
+   ``spec.fee_bps`` of the notional for instruments priced that way
+   (:func:`~quantumtrader.execution.account.fee_of`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Literal
 import msgspec
 
 from quantumtrader.core.errors import BrokerError, ConfigError
+from quantumtrader.execution.account import Account, fee_of
 from quantumtrader.execution.brackets import bracket_prices, trigger_price
 from quantumtrader.model.events import Trade
 from quantumtrader.model.instruments import InstrumentSpec, root_of
@@ -79,14 +82,12 @@ class SimulatedBroker:
         self.spec = spec
         self.config = config or SimBrokerConfig()
         self._tick = spec.tick_size
-        self._ledgers: dict[str, Ledger] = {}
+        self._account = Account()
         self._pending: list[Order] = []
         self._children: list[Order] = []
         self._born: dict[str, int] = {}  # child id -> trade counter at creation
         self._ids: set[str] = set()
         self._updates: list[OrderUpdate] = []
-        self._fills: list[Fill] = []
-        self._trips: list[RoundTrip] = []
         self._n_trades = 0
 
     # -- Broker protocol ---------------------------------------------------------------
@@ -196,8 +197,7 @@ class SimulatedBroker:
 
     def position(self, symbol: str) -> int:
         """Signed position of ``symbol``, contracts."""
-        ledger = self._ledgers.get(symbol)
-        return 0 if ledger is None else ledger.position
+        return self._account.position(symbol)
 
     def working_orders(self, symbol: str) -> list[Order]:
         """Pending market orders and working bracket children of ``symbol``."""
@@ -206,11 +206,11 @@ class SimulatedBroker:
     # -- accounting ----------------------------------------------------------------------
     def fills(self) -> list[Fill]:
         """Every fill so far, in order."""
-        return list(self._fills)
+        return self._account.fills()
 
     def round_trips(self) -> list[RoundTrip]:
         """Every closed round trip so far, in closing order."""
-        return list(self._trips)
+        return self._account.round_trips()
 
     def ledger(self, symbol: str) -> Ledger:
         """The accounting of ``symbol`` (created empty when unseen)."""
@@ -219,34 +219,31 @@ class SimulatedBroker:
     @property
     def realized_gross(self) -> float:
         """Realized P&L before costs over all symbols, BRL."""
-        return sum(g.realized_gross for g in self._ledgers.values())
+        return self._account.realized_gross
 
     @property
     def fees(self) -> float:
         """Fees paid over all symbols, BRL."""
-        return sum(g.fees for g in self._ledgers.values())
+        return self._account.fees
 
     @property
     def realized_net(self) -> float:
         """``realized_gross − fees``, BRL."""
-        return self.realized_gross - self.fees
+        return self._account.realized_net
 
     @property
     def cash(self) -> float:
         """Cash flow of all fills (see :mod:`quantumtrader.model.positions`), BRL."""
-        return sum(g.cash for g in self._ledgers.values())
+        return self._account.cash
 
     def unrealized(self, price: float, symbol: str | None = None) -> float:
         """Gross mark-to-market at ``price`` (points) of ``symbol`` (or the only one), BRL."""
-        if symbol is None:
-            return sum(g.unrealized(price) for g in self._ledgers.values())
-        return self._ledger(symbol).unrealized(price)
+        symbols = self._account.symbols() if symbol is None else [symbol]
+        return self._account.unrealized(dict.fromkeys(symbols, price)) if symbols else 0.0
 
     # -- internals -------------------------------------------------------------------------
     def _ledger(self, symbol: str) -> Ledger:
-        if symbol not in self._ledgers:
-            self._ledgers[symbol] = Ledger(symbol, self.spec)
-        return self._ledgers[symbol]
+        return self._account.open(symbol, self.spec)
 
     def _fill(
         self, order: Order, side: OrderSide, qty: int, price: float, *, ref: float, ts: int
@@ -258,14 +255,12 @@ class SimulatedBroker:
             side=side,
             qty=qty,
             price=price,
-            fee=self.spec.fee_per_contract * qty,
+            fee=fee_of(self.spec, qty, price),
             tag=order.tag,
             slippage_points=(price - ref) * int(side),
         )
-        self._fills.append(fill)
-        trip = self._ledger(order.symbol).apply(fill)
-        if trip is not None:
-            self._trips.append(trip)
+        self._ledger(order.symbol)
+        self._account.record(fill)
         self._done(order, ts, OrderStatus.FILLED, f"{qty} @ {price:g}")
         return fill
 

@@ -100,6 +100,15 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
     currency: str = "BRL"
 
     @property
+    def multiplier(self) -> float:
+        """Money per point per quantity unit: ``point_value × qty_unit``.
+
+        Equal to ``point_value`` for B3, CME and NASDAQ (``qty_unit = 1``); for
+        Binance BTCUSDT-PERP (units of 0.001 BTC) a 1-point move of 1 unit is 0.001.
+        """
+        return self.point_value * self.qty_unit
+
+    @property
     def fee_per_contract(self) -> float:
         """Total cost of one contract on one side, BRL."""
         return self.fee_exchange + self.fee_registration + self.fee_brokerage

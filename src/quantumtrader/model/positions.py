@@ -5,11 +5,12 @@ Conventions (one instance per symbol):
 * ``position`` is signed contracts; ``avg_price`` the average entry price of the
   open position in points (0 when flat).
 * A fill that reduces the position realizes ``(exit − avg) · direction · closed ·
-  point_value`` BRL gross and records a :class:`RoundTrip` for the closed contracts;
+  multiplier`` gross (``multiplier = point_value × qty_unit`` of the spec, money per
+  point per quantity unit; BRL for B3) and records a :class:`RoundTrip` for the closed contracts;
   the rest of a reversing fill opens a new position at the fill price.
 * ``fees`` is the sum of every fill's fee (BRL); ``realized_net = realized_gross −
   fees`` (entry fees of an open position are already included).
-* ``cash`` is computed independently from the fills as ``Σ −side·qty·price·point_value
+* ``cash`` is computed independently from the fills as ``Σ −side·qty·price·multiplier
   − fee``; when flat it equals ``realized_net`` (futures exchange no notional, so this
   is a conservation check, not a margin model).
 * A round trip's fees are its share of the entry fills' fees (pro rata by contracts)
@@ -77,12 +78,13 @@ class Ledger:
     symbol
         Contract.
     spec
-        Instrument; ``point_value`` converts points to BRL.
+        Instrument; its ``multiplier`` (``point_value × qty_unit``) converts points
+        times quantity units to money.
     """
 
     def __init__(self, symbol: str, spec: InstrumentSpec) -> None:
         self.symbol = symbol
-        self.point_value = spec.point_value
+        self.point_value = spec.multiplier  # money per point per quantity unit
         self.position = 0
         self.avg_price = 0.0
         self.entry_ts = 0

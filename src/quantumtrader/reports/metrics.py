@@ -78,7 +78,8 @@ def compute_metrics(result: ReplayResult, point_value: float) -> Metrics:
     result
         Output of :meth:`ReplayEngine.run`.
     point_value
-        BRL per point per contract (instrument spec), for the slippage cost.
+        Money per point per quantity unit (the spec's ``multiplier``; the point value
+        for B3), for the slippage cost.
     """
     rts = result.round_trips
     nets = [r.net_brl for r in rts]

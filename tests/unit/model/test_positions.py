@@ -85,3 +85,14 @@ def test_cash_conservation(seq: list[tuple[OrderSide, int, int]]) -> None:
         )
         < 1e-6
     )
+
+
+def test_crypto_units_use_the_spec_multiplier() -> None:
+    perp = spec_for("BTCUSDT-PERP")  # 1 unit = 0.001 BTC, 1 USDT per point per BTC
+    led = Ledger("BTCUSDT-PERP", perp)
+    for side, price in ((OrderSide.SELL, 61_800.0), (OrderSide.BUY, 61_804.0)):
+        led.apply(
+            Fill(ts=1, order_id="x", symbol="BTCUSDT-PERP", side=side, qty=3, price=price, fee=0.0)
+        )
+    assert perp.multiplier == pytest.approx(0.001)
+    assert led.realized_gross == pytest.approx(-4.0 * 3 * 0.001)
