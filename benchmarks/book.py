@@ -36,7 +36,7 @@ from quantumtrader.book import OrderBook
 from quantumtrader.cli.backtest import build_engine, market_chunks
 from quantumtrader.cli.config import BacktestConfig
 from quantumtrader.data.binance import read_binance
-from quantumtrader.data.book_import import seed_deltas
+from quantumtrader.data.book_import import book_with_seed
 from quantumtrader.data.lobster import read_lobster
 from quantumtrader.data.market_day import MarketData
 from quantumtrader.engine import ReplayResult
@@ -73,12 +73,7 @@ def _datasets() -> list[tuple[str, Callable[[], MarketData]]]:
 
 
 def _book_rate(md: MarketData, repeat: int) -> tuple[int, float]:
-    table = md.book
-    if md.seed is not None:
-        import pyarrow as pa  # noqa: PLC0415
-
-        table = pa.concat_tables([seed_deltas(md.seed), table.cast(seed_deltas(md.seed).schema)])
-    a = book_arrays(table)
+    a = book_arrays(book_with_seed(md))
     spec = spec_for(md.symbol)
     best = float("inf")
     for _ in range(repeat + 1):  # first run compiles / warms the cache

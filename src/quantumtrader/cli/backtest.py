@@ -13,7 +13,7 @@ from quantumtrader.agents import Coordinator, OrderFlowSpecialist, TrendSpeciali
 from quantumtrader.cli.config import BacktestConfig
 from quantumtrader.core.errors import DataError
 from quantumtrader.data import Lake, iter_days
-from quantumtrader.data.book_import import detect_book_source, read_book_source, seed_deltas
+from quantumtrader.data.book_import import book_with_seed, detect_book_source, read_book_source
 from quantumtrader.data.market_day import MarketData
 from quantumtrader.data.merge import (
     KIND_BOOK,
@@ -25,7 +25,6 @@ from quantumtrader.data.merge import (
 )
 from quantumtrader.engine import ReplayEngine, ReplayResult
 from quantumtrader.execution import SimulatedBroker, SimulatedExchange
-from quantumtrader.model.book_arrow import BOOK_SCHEMA
 from quantumtrader.model.instruments import spec_for
 from quantumtrader.model.orders import Broker
 from quantumtrader.reports import Metrics, compute_metrics, write_html_report
@@ -171,9 +170,7 @@ def market_chunks(data: MarketData) -> Callable[[], Iterator[EventChunk]]:
 
     A LOBSTER-style seed book is replayed first, as snapshot deltas.
     """
-    book = data.book
-    if data.seed is not None:
-        book = pa.concat_tables([seed_deltas(data.seed), book.cast(BOOK_SCHEMA)])
+    book = book_with_seed(data)
 
     def make() -> Iterator[EventChunk]:
         return merge_streams(

@@ -8,6 +8,7 @@ from quantumtrader.data.batch import DayBatch
 from quantumtrader.data.binance import BinanceMarket, read_binance
 from quantumtrader.data.book_import import (
     BOOK_SOURCES,
+    book_with_seed,
     detect_book_source,
     import_market_data,
     read_book_source,
@@ -69,6 +70,7 @@ __all__ = [
     "PartitionInfo",
     "ProfitFormat",
     "QuarantineRow",
+    "book_with_seed",
     "chunks_from_table",
     "detect_book_source",
     "detect_format",

@@ -51,6 +51,7 @@ from quantumtrader.model.instruments import root_of
 __all__ = [
     "B3_ROOTS",
     "BOOK_SOURCES",
+    "book_with_seed",
     "detect_book_source",
     "import_market_data",
     "read_book_source",
@@ -155,6 +156,18 @@ def seed_deltas(seed: BookSnapshot) -> pa.Table:
         for k, (side, price, size) in enumerate(levels, start=1)
     ]
     return deltas_to_table(deltas)
+
+
+def book_with_seed(data: MarketData) -> pa.Table:
+    """``data.book`` (:data:`BOOK_SCHEMA`), preceded by the seed book's snapshot deltas if any.
+
+    This is the book stream a replay applies: for LOBSTER the pre-open book first
+    (:func:`seed_deltas`), then the messages.
+    """
+    book = data.book.select(list(BOOK_SCHEMA.names)).cast(BOOK_SCHEMA)
+    if data.seed is None:
+        return book
+    return pa.concat_tables([seed_deltas(data.seed), book])
 
 
 # -- day boundaries ----------------------------------------------------------------
@@ -263,12 +276,7 @@ def import_market_data(data: MarketData, lake: Lake) -> list[PartitionInfo]:
         If rows were quarantined but there is no event to store them with, or a table
         does not fit the lake (schema, symbol).
     """
-    book = data.book
-    if data.seed is not None:
-        book = pa.concat_tables(
-            [seed_deltas(data.seed), book.select(list(BOOK_SCHEMA.names)).cast(BOOK_SCHEMA)]
-        )
-    tables = {"trades": data.trades, "book": book, "quotes": data.quotes}
+    tables = {"trades": data.trades, "book": book_with_seed(data), "quotes": data.quotes}
     parts = {kind: split_by_day(tables[kind], data.symbol) for kind in KINDS}
     parts["book"] = carry_day_snapshots(parts["book"], data.symbol)
     home = next((kind for kind in ("book", "trades", "quotes") if parts[kind]), None)
