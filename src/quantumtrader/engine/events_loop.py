@@ -37,7 +37,6 @@ class _Loop:
         broker = engine.broker
         self.on_book: Callable[[BookDelta], Any] | None = getattr(broker, "on_book", None)
         self.on_book_arrays: Callable[..., Any] | None = getattr(broker, "on_book_arrays", None)
-        self.advance: Callable[[int], Any] | None = getattr(broker, "advance", None)
         self.book_of: Callable[[str], Any] | None = getattr(broker, "book", None)
         self.n_book = 0
         self.bulk_events = 0
@@ -108,8 +107,6 @@ class _Loop:
         symbols = c.symbols
         for k in range(i, j):
             t = int(c.ts[k])
-            if self.advance is not None:
-                run.on_fills(self.advance(t))
             s = int(c.sym[k])
             if c.kind[k] == KIND_TRADE:
                 if s == me:
