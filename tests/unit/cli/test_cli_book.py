@@ -3,45 +3,24 @@
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from quantumtrader.cli import main
-
-
-def _run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["quantumtrader", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+Cli = Callable[..., tuple[int, str, str]]  # the `cli` fixture of conftest.py
 
 
 def test_import_sierra_then_backtest_lake_with_the_exchange(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     tmp_path: Path,
     sierra_dir: Path,
 ) -> None:
     lake, out = tmp_path / "lake", tmp_path / "out"
-    code, text, err = _run(
-        monkeypatch, capsys, "data", "import", str(sierra_dir / "tbt.txt"), "--lake", str(lake)
-    )
+    code, text, err = cli("data", "import", str(sierra_dir / "tbt.txt"), "--lake", str(lake))
     assert code == 0, err
     assert "49,491" in text and "2,026" in text  # book deltas and trades of tbt.txt
-    code, text, _ = _run(monkeypatch, capsys, "data", "ls", "--lake", str(lake))
+    code, text, _ = cli("data", "ls", "--lake", str(lake))
     assert code == 0 and "book" in text and "quotes" in text
-    code, text, err = _run(
-        monkeypatch, capsys, "backtest", str(lake), "--symbol", "ES", "--out", str(out)
-    )
+    code, text, err = cli("backtest", str(lake), "--symbol", "ES", "--out", str(out))
     assert code == 0, err
     assert "fill model: book" in text
     result = json.loads((out / "ES_2022-01-24" / "result.json").read_text())
@@ -55,15 +34,12 @@ def test_import_sierra_then_backtest_lake_with_the_exchange(
 
 
 def test_backtest_book_file_directly_fast_mode(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     tmp_path: Path,
     sierra_dir: Path,
 ) -> None:
     out = tmp_path / "out"
-    code, text, err = _run(
-        monkeypatch,
-        capsys,
+    code, text, err = cli(
         "backtest",
         str(sierra_dir / "2023_06_29.txt"),
         "--mode",
@@ -78,30 +54,25 @@ def test_backtest_book_file_directly_fast_mode(
 
 
 def test_no_book_on_a_book_file_says_what_to_do(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
     tmp_path: Path,
     sierra_dir: Path,
 ) -> None:
-    code, _, err = _run(monkeypatch, capsys, "backtest", str(sierra_dir / "tbt.txt"), "--no-book")
+    code, _, err = cli("backtest", str(sierra_dir / "tbt.txt"), "--no-book")
     assert code == 1
     assert "data import" in err and "--no-book" in err
     lake = tmp_path / "lake"
-    _run(monkeypatch, capsys, "data", "import", str(sierra_dir / "tbt.txt"), "--lake", str(lake))
-    code, text, err = _run(
-        monkeypatch, capsys, "backtest", str(lake), "--no-book", "--out", str(tmp_path / "o")
-    )
+    cli("data", "import", str(sierra_dir / "tbt.txt"), "--lake", str(lake))
+    code, text, err = cli("backtest", str(lake), "--no-book", "--out", str(tmp_path / "o"))
     assert code == 0, err
     assert "fill model: trades" in text
 
 
-def test_bad_mode_and_unknown_book_file_are_clear_errors(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    code, _, err = _run(monkeypatch, capsys, "backtest", str(tmp_path), "--mode", "slow")
+def test_bad_mode_and_unknown_book_file_are_clear_errors(cli: Cli, tmp_path: Path) -> None:
+    code, _, err = cli("backtest", str(tmp_path), "--mode", "slow")
     assert code == 2 and "slow" in err
     bogus = tmp_path / "x.gz"
     bogus.write_bytes(b"not gzip")
-    code, _, err = _run(monkeypatch, capsys, "data", "import", str(bogus), "--lake", str(tmp_path))
+    code, _, err = cli("data", "import", str(bogus), "--lake", str(tmp_path))
     assert code == 1
     assert "x.gz" in err and len(err.strip().splitlines()) <= 3
