@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 from quantumtrader.core.errors import DataError
 from quantumtrader.core.timeutil import local_to_utc_ns
 from quantumtrader.data.quarantine import QuarantineRow
-from quantumtrader.model.arrow import TS_TYPE
+from quantumtrader.model.arrow import TS_TYPE, table_columns
 from quantumtrader.model.book import BookSide, Offer, OfferAction, OfferBookEvent, PriceLevel
 
 __all__ = [
@@ -432,15 +432,7 @@ def read_offer_events(
         raise DataError(
             f"offer-event file lacks columns {missing}", path=str(path), field=missing[0]
         )
-    table = table.select(OFFER_EVENT_SCHEMA.names)
-    c = {
-        n: (
-            table.column(n).cast(pa.int64()).to_pylist()
-            if n in ("ts_event", "ts_init")
-            else table.column(n).to_pylist()
-        )
-        for n in OFFER_EVENT_SCHEMA.names
-    }
+    c = table_columns(table, OFFER_EVENT_SCHEMA.names, "offer-event")
     out: list[OfferBookEvent] = []
     n_bad = 0
     for i in range(table.num_rows):

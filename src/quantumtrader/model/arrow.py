@@ -41,6 +41,50 @@ TRADE_SCHEMA = pa.schema(
 TRADE_FIELDS: tuple[str, ...] = tuple(TRADE_SCHEMA.names)
 
 
+def structs_to_table(rows: Iterable[Any], schema: pa.Schema, enums: Sequence[str] = ()) -> pa.Table:
+    """Arrow table of ``schema`` from structs with one attribute per column (one row each).
+
+    ``timestamp`` columns take int ns; the ``enums`` columns take int enums (stored as
+    their int values).
+    """
+    names = schema.names
+    cols: dict[str, list[Any]] = {n: [] for n in names}
+    for r in rows:
+        for n in names:
+            cols[n].append(getattr(r, n))
+    arrays = []
+    for field in schema:
+        values = cols[field.name]
+        if field.type == TS_TYPE:
+            arrays.append(pa.array(values, type=pa.int64()).cast(TS_TYPE))
+        elif field.name in enums:
+            arrays.append(pa.array([int(v) for v in values], type=field.type))
+        else:
+            arrays.append(pa.array(values, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def table_columns(table: pa.Table, fields: Sequence[str], what: str) -> dict[str, list[Any]]:
+    """``fields`` of ``table`` as Python lists (``ts_event``/``ts_init`` as int ns).
+
+    Raises
+    ------
+    ValueError
+        If a required column is missing.
+    """
+    missing = [n for n in fields if n not in table.column_names]
+    if missing:
+        raise ValueError(f"{what} table lacks columns {missing}")
+    out: dict[str, list[Any]] = {}
+    for n in fields:
+        col = table.column(n)
+        if n in ("ts_event", "ts_init"):
+            out[n] = col.cast(pa.int64()).to_numpy().tolist()
+        else:
+            out[n] = col.to_pylist()
+    return out
+
+
 def trades_to_table(trades: Iterable[Trade]) -> pa.Table:
     """Convert trades to an Arrow table with :data:`TRADE_SCHEMA`.
 
@@ -54,20 +98,7 @@ def trades_to_table(trades: Iterable[Trade]) -> pa.Table:
     pyarrow.Table
         One row per trade, in the given order.
     """
-    cols: dict[str, list[Any]] = {name: [] for name in TRADE_FIELDS}
-    for t in trades:
-        for name in TRADE_FIELDS:
-            cols[name].append(getattr(t, name))
-    arrays = []
-    for field in TRADE_SCHEMA:
-        values = cols[field.name]
-        if field.type == TS_TYPE:
-            arrays.append(pa.array(values, type=pa.int64()).cast(TS_TYPE))
-        elif field.name in ("aggressor", "trade_kind"):
-            arrays.append(pa.array([int(v) for v in values], type=pa.int8()))
-        else:
-            arrays.append(pa.array(values, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=TRADE_SCHEMA)
+    return structs_to_table(trades, TRADE_SCHEMA, ("aggressor", "trade_kind"))
 
 
 def table_to_trades(table: pa.Table) -> list[Trade]:
@@ -78,16 +109,7 @@ def table_to_trades(table: pa.Table) -> list[Trade]:
     ValueError
         If a required column is missing.
     """
-    missing = [n for n in TRADE_FIELDS if n not in table.column_names]
-    if missing:
-        raise ValueError(f"trade table lacks columns {missing}")
-    cols: dict[str, Sequence[Any]] = {}
-    for name in TRADE_FIELDS:
-        col = table.column(name)
-        if name in ("ts_event", "ts_init"):
-            cols[name] = col.cast(pa.int64()).to_numpy().tolist()
-        else:
-            cols[name] = col.to_pylist()
+    cols = table_columns(table, TRADE_FIELDS, "trade")
     out: list[Trade] = []
     for i in range(table.num_rows):
         out.append(

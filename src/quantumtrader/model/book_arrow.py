@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from quantumtrader.model.arrow import TS_TYPE
+from quantumtrader.model.arrow import TS_TYPE, structs_to_table, table_columns
 from quantumtrader.model.book import BookAction, BookDelta, BookSide, Quote
 
 __all__ = [
@@ -63,41 +63,9 @@ QUOTE_FIELDS: tuple[str, ...] = tuple(QUOTE_SCHEMA.names)
 _ENUMS = ("side", "action")
 
 
-def _to_table(rows: Iterable[Any], schema: pa.Schema) -> pa.Table:
-    names = schema.names
-    cols: dict[str, list[Any]] = {n: [] for n in names}
-    for r in rows:
-        for n in names:
-            cols[n].append(getattr(r, n))
-    arrays = []
-    for field in schema:
-        values = cols[field.name]
-        if field.type == TS_TYPE:
-            arrays.append(pa.array(values, type=pa.int64()).cast(TS_TYPE))
-        elif field.name in _ENUMS:
-            arrays.append(pa.array([int(v) for v in values], type=field.type))
-        else:
-            arrays.append(pa.array(values, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _columns(table: pa.Table, fields: tuple[str, ...], what: str) -> dict[str, list[Any]]:
-    missing = [n for n in fields if n not in table.column_names]
-    if missing:
-        raise ValueError(f"{what} table lacks columns {missing}")
-    out: dict[str, list[Any]] = {}
-    for n in fields:
-        col = table.column(n)
-        if n in ("ts_event", "ts_init"):
-            out[n] = col.cast(pa.int64()).to_numpy().tolist()
-        else:
-            out[n] = col.to_pylist()
-    return out
-
-
 def deltas_to_table(deltas: Iterable[BookDelta]) -> pa.Table:
     """Convert book deltas to an Arrow table with :data:`BOOK_SCHEMA` (one row each)."""
-    return _to_table(deltas, BOOK_SCHEMA)
+    return structs_to_table(deltas, BOOK_SCHEMA, _ENUMS)
 
 
 def table_to_deltas(table: pa.Table) -> list[BookDelta]:
@@ -108,7 +76,7 @@ def table_to_deltas(table: pa.Table) -> list[BookDelta]:
     ValueError
         If a required column is missing.
     """
-    c = _columns(table, BOOK_FIELDS, "book")
+    c = table_columns(table, BOOK_FIELDS, "book")
     return [
         BookDelta(
             ts_event=c["ts_event"][i],
@@ -129,7 +97,7 @@ def table_to_deltas(table: pa.Table) -> list[BookDelta]:
 
 def quotes_to_table(quotes: Iterable[Quote]) -> pa.Table:
     """Convert quotes to an Arrow table with :data:`QUOTE_SCHEMA`."""
-    return _to_table(quotes, QUOTE_SCHEMA)
+    return structs_to_table(quotes, QUOTE_SCHEMA)
 
 
 def table_to_quotes(table: pa.Table) -> list[Quote]:
@@ -140,7 +108,7 @@ def table_to_quotes(table: pa.Table) -> list[Quote]:
     ValueError
         If a required column is missing.
     """
-    c = _columns(table, QUOTE_FIELDS, "quote")
+    c = table_columns(table, QUOTE_FIELDS, "quote")
     return [Quote(**{n: c[n][i] for n in QUOTE_FIELDS}) for i in range(table.num_rows)]
 
 
