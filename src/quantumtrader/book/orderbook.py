@@ -27,8 +27,9 @@ import numpy as np
 
 from quantumtrader.book import ladder as lad
 from quantumtrader.book.far_levels import FarLevels
+from quantumtrader.book.frames import apply_frames, write_frame
 from quantumtrader.core import ConfigError, DataError
-from quantumtrader.model.book import BookAction, BookDelta, BookSide, BookSnapshot
+from quantumtrader.model.book import F_LAST, BookAction, BookDelta, BookSide, BookSnapshot
 
 __all__ = ["LadderArrays", "OrderBook"]
 
@@ -298,6 +299,65 @@ class OrderBook:
                 if record:
                     ob[j], oa[j] = self.best_bid_tick(), self.best_ask_tick()
         return self.n_clamped - clamped0
+
+    def apply_frames(  # noqa: PLR0917 - the columns of a delta table
+        self, side: Array, action: Array, price: Array, size: Array, flags: Array, k: int = 10
+    ) -> tuple[Array, Array]:
+        """Apply a batch of updates and record the top ``k`` levels after each message.
+
+        Parameters
+        ----------
+        side, action, price, size, flags
+            Shape ``(n,)`` columns of :class:`BookDelta` rows in application order.
+        k
+            Levels per side in each frame.
+
+        Returns
+        -------
+        out_row, frames
+            int64 ``(n,)``: the frame index written after each update flagged ``F_LAST``,
+            -1 for the others; float64 ``(m, 4, k)``: bid prices, bid sizes, ask prices,
+            ask sizes (points and size units, best first, NaN / 0 past the last level).
+
+        Raises
+        ------
+        DataError
+            As :meth:`apply_arrays`.
+
+        Notes
+        -----
+        Frames list the levels inside the book's price window; far levels (kept outside
+        it, thousands of ticks from the touch) are not in frames.
+        """
+        side_a, action_a, ticks, size_a = self._validate_batch(
+            np.asarray(side), np.asarray(action), np.asarray(price), np.asarray(size)
+        )
+        flags_a = np.ascontiguousarray(flags, dtype=np.int64)
+        n = side_a.shape[0]
+        m_max = int(np.count_nonzero(flags_a & F_LAST))
+        out = np.empty((m_max, 4, k))
+        out_row = np.full(n, -1, dtype=np.int64)
+        tk = np.zeros(k, dtype=np.int64)
+        i = m = 0
+        while i < n:
+            j, m, st = apply_frames(
+                self._levels, self._meta, side_a[i:], action_a[i:], ticks[i:], size_a[i:],
+                flags_a[i:], out, out_row[i:], m,
+            )  # fmt: skip
+            i += j
+            if st == lad.OK:
+                break
+            if st != lad.NEED_GROW:  # pragma: no cover - rows were validated above
+                raise DataError(f"{self.symbol}: batch row {i}: kernel status {st}")
+            if self._host(int(side_a[i]), int(action_a[i]), int(ticks[i]), float(size_a[i])):
+                if flags_a[i] & F_LAST:
+                    write_frame(self._levels, self._meta, out[m], tk)
+                    out_row[i] = m
+                    m += 1
+                i += 1
+        px = out[:m, 0::2]
+        out[:m, 0::2] = np.round(px * self.tick_size, self._decimals)
+        return out_row, out[:m]
 
     # ----------------------------------------------------------------- queries
     @property

@@ -79,6 +79,10 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
         (``0.001`` BTC for Binance BTCUSDT perpetuals), so every size stays exact.
     hours
         Trading hours by date, ascending ``since``.
+    trade_size_buckets
+        Tape-reading size thresholds ``(small, medium, large, whale)`` in quantity
+        units: small ``<= small``, medium ``<= medium``, large ``<= large``, whale
+        ``>= whale`` (the seed's 5 / 20 / 50 / 100 contracts unless the spec says).
     """
 
     root: str
@@ -97,6 +101,7 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True):
     hours: tuple[TradingHours, ...]
     fee_bps: float = 0.0
     qty_unit: float = 1.0
+    trade_size_buckets: tuple[float, float, float, float] = (5.0, 20.0, 50.0, 100.0)
     currency: str = "BRL"
 
     @property

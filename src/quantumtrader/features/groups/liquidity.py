@@ -1,0 +1,82 @@
+"""Liquidity group (placeholder: no features yet)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from numba import njit
+
+from quantumtrader.features.group import FeatureDoc, Group
+from quantumtrader.features.state import State, StateBuilder
+
+__all__ = ["LiquidityGroup"]
+
+Array = np.ndarray[Any, Any]
+
+
+@njit(cache=True)
+def liquidity_trade(  # noqa: PLR0917 - the group kernel signature
+    f: Array, i: Array, ts: int, price: float, qty: float, side: int, buyer: int, seller: int
+) -> None:  # pragma: no cover - compiled
+    """One trade."""
+
+
+@njit(cache=True)
+def liquidity_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cover - compiled
+    """One book frame."""
+
+
+@njit(cache=True)
+def liquidity_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no cover - compiled
+    """Outputs as of ts."""
+
+
+@njit(cache=True)
+def liquidity_run(  # noqa: PLR0917 - the group batch signature
+    f: Array,
+    i: Array,
+    kind: Array,
+    ts: Array,
+    price: Array,
+    qty: Array,
+    side: Array,
+    buyer: Array,
+    seller: Array,
+    brow: Array,
+    lv: Array,
+    spos: Array,
+    sts: Array,
+    out: Array,
+) -> None:  # pragma: no cover - compiled
+    """Batch loop (see :mod:`quantumtrader.features.group`)."""
+    j = 0
+    ns = spos.shape[0]
+    for e in range(ts.shape[0]):
+        while j < ns and spos[j] == e:
+            liquidity_emit(f, i, sts[j], out[j])
+            j += 1
+        if kind[e] == 0:
+            liquidity_trade(f, i, ts[e], price[e], qty[e], side[e], buyer[e], seller[e])
+        else:
+            liquidity_book(f, i, ts[e], lv[brow[e]])
+    while j < ns:
+        liquidity_emit(f, i, sts[j], out[j])
+        j += 1
+
+
+class LiquidityGroup(Group):
+    """Liquidity features (placeholder)."""
+
+    name: ClassVar[str] = "liquidity"
+    uses_book: ClassVar[bool] = True
+    trade = staticmethod(liquidity_trade)
+    book = staticmethod(liquidity_book)
+    emit = staticmethod(liquidity_emit)
+    run = staticmethod(liquidity_run)
+
+    def new_state(self) -> State:
+        return StateBuilder().build()
+
+    def docs(self) -> tuple[FeatureDoc, ...]:
+        return ()
