@@ -33,6 +33,7 @@ from rich.progress import (
 from rich.table import Table
 
 from quantumtrader import __version__
+from quantumtrader.cli.features_cmd import features_app
 from quantumtrader.core.errors import QuantumTraderError
 
 if TYPE_CHECKING:
@@ -445,6 +446,9 @@ def instruments(
             s.fee_source,
         )
     console.print(table)
+
+
+app.add_typer(features_app, name="features")
 
 
 def main() -> None:

@@ -27,11 +27,38 @@ from quantumtrader.features.groups import GROUP_CLASSES
 from quantumtrader.features.inputs import KIND_TRADE, FeatureInput
 from quantumtrader.features.state import State, ensure_room
 
-__all__ = ["FeatureEngine"]
+__all__ = ["FeatureEngine", "interval_ends"]
 
 Array = np.ndarray[Any, Any]
 _STREAM_ROOM = 1024  # ring room ensured per stream refill
 _CHUNK = 1 << 18  # batch events per compiled call (bounds the ring growth per chunk)
+
+
+def interval_ends(ts: Array, every_ns: int) -> Array:
+    """Sample times of time bars: ``(k + 1) every_ns - 1`` for every interval holding an event.
+
+    Parameters
+    ----------
+    ts
+        int64 ``(n,)`` event times, ns UTC, non-decreasing.
+    every_ns
+        Bar length, ns (> 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(m,)`` increasing: the last nanosecond of each active interval, so a
+        sample holds exactly the events of its interval and before (quiet intervals,
+        nights and weekends, produce no rows).
+
+    Raises
+    ------
+    ValueError
+        If ``every_ns <= 0``.
+    """
+    if every_ns <= 0:
+        raise ValueError(f"every_ns must be > 0, got {every_ns}")
+    return np.unique((np.asarray(ts, dtype=np.int64) // every_ns + 1) * every_ns - 1)
 
 
 class FeatureEngine:
@@ -240,9 +267,11 @@ class FeatureEngine:
         """Feed ``inp`` through the batch path and return features at sample times.
 
         Exactly one way of sampling: ``at`` (int64 ns, non-decreasing, each >= the
-        previous event time), ``every_ns`` (a grid ``k * every_ns`` within the input's
-        span), or ``each`` = ``"trade"`` (after every trade) / ``"event"`` (after every
-        event). A sample at ``t`` is taken after every event with ``ts_event <= t``.
+        previous event time), ``every_ns`` (time bars: one sample at the last nanosecond
+        of every interval ``[k every_ns, (k + 1) every_ns)`` that holds an event, see
+        :func:`interval_ends`), or ``each`` = ``"trade"`` (after every trade) /
+        ``"event"`` (after every event). A sample at ``t`` is taken after every event
+        with ``ts_event <= t``.
 
         Returns
         -------
@@ -303,13 +332,7 @@ class FeatureEngine:
                 raise ValueError(f"each must be 'trade' or 'event', got {each!r}")
             return ts[idx].copy(), idx + 1
         if every_ns is not None:
-            if every_ns <= 0:
-                raise ValueError(f"every_ns must be > 0, got {every_ns}")
-            if inp.n == 0:
-                return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-            first = (int(ts[0]) // every_ns + 1) * every_ns
-            grid = np.arange(first, int(ts[-1]) + every_ns, every_ns, dtype=np.int64)
-            at = grid
+            at = interval_ends(ts, every_ns)
         a = np.ascontiguousarray(at, dtype=np.int64)
         if a.size > 1 and np.any(np.diff(a) < 0):
             raise ValueError("sample times must be non-decreasing")

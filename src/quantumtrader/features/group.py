@@ -38,6 +38,7 @@ import msgspec
 import numpy as np
 
 from quantumtrader.features.state import State
+from quantumtrader.model.instruments import spec_for
 
 __all__ = [
     "DEFAULT_SIZE_BUCKETS",
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 Array = np.ndarray[Any, Any]
+B3_SESSION_OFFSET_NS = -3 * 3_600_000_000_000  # America/Sao_Paulo standard time
 K_LEVELS = 10  # book levels per side handed to groups
 DEFAULT_SIZE_BUCKETS = (
     5.0,
@@ -80,6 +82,22 @@ class GroupContext(msgspec.Struct, frozen=True, kw_only=True):
     size_buckets: tuple[float, float, float, float] = DEFAULT_SIZE_BUCKETS
     session_offset_ns: int = 0
     levels: int = K_LEVELS
+
+    @classmethod
+    def for_symbol(cls, symbol: str) -> GroupContext:
+        """Context from ``symbol``'s instrument spec (B3 instruments cut sessions at UTC-3).
+
+        Raises
+        ------
+        ConfigError
+            If no instrument spec matches ``symbol``.
+        """
+        spec = spec_for(symbol)
+        return cls(
+            tick_size=spec.tick_size,
+            size_buckets=spec.trade_size_buckets,
+            session_offset_ns=B3_SESSION_OFFSET_NS if spec.currency == "BRL" else 0,
+        )
 
 
 class FeatureDoc(msgspec.Struct, frozen=True, kw_only=True):

@@ -21,11 +21,10 @@ from quantumtrader.features.group import GroupContext
 from quantumtrader.features.inputs import FeatureInput
 from quantumtrader.model.instruments import spec_for
 
-__all__ = ["b3_day_input", "binance_input", "concat_inputs", "context_for", "shared_data_dir"]
+__all__ = ["b3_day_input", "binance_input", "concat_inputs", "shared_data_dir"]
 
 B3_DAY = "b3_dol_tt_20181105/DOLZ18_Trade_05-11-2018.csv"
 BINANCE = "binance_raw_l2_20240808"
-B3_OFFSET_NS = -3 * 3600 * 1_000_000_000
 
 
 def shared_data_dir() -> Path:
@@ -36,16 +35,6 @@ def shared_data_dir() -> Path:
     return Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
-def context_for(symbol: str) -> GroupContext:
-    """Feature context of ``symbol`` from its instrument spec (B3 sessions cut at UTC-3)."""
-    spec = spec_for(symbol)
-    return GroupContext(
-        tick_size=spec.tick_size,
-        size_buckets=spec.trade_size_buckets,
-        session_offset_ns=B3_OFFSET_NS if spec.currency == "BRL" else 0,
-    )
-
-
 @functools.lru_cache(maxsize=1)
 def b3_day_input() -> tuple[FeatureInput, GroupContext] | None:
     """The real 2018-11-05 DOLZ18 day (31,259 trades with broker codes), or None if absent."""
@@ -53,7 +42,7 @@ def b3_day_input() -> tuple[FeatureInput, GroupContext] | None:
     if not path.is_file():
         return None
     batch = read_days(path)[0]
-    return FeatureInput.from_trade_table(batch.table), context_for(batch.symbol)
+    return FeatureInput.from_trade_table(batch.table), GroupContext.for_symbol(batch.symbol)
 
 
 def concat_inputs(parts: list[FeatureInput]) -> FeatureInput:
@@ -96,4 +85,4 @@ def binance_input(
         ]
     )
     parts = list(iter_feature_inputs(chunks, spec.tick_size, md.symbol))
-    return concat_inputs(parts), context_for(md.symbol)
+    return concat_inputs(parts), GroupContext.for_symbol(md.symbol)
