@@ -40,9 +40,10 @@ unit: $(STAMP)  ## pytest only
 
 test: lint typecheck contracts unit  ## lint + type checks + layer contracts + tests
 
-bench: $(STAMP)  ## throughput benchmarks: B3 day (import, features, replay), order book and L2 replay
+bench: $(STAMP)  ## throughput benchmarks: B3 day (import, features, replay), order book, L2 replay, feature library
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/book.py
+	$(BIN)/python benchmarks/features.py
 
 clean:  ## remove the venv, caches and generated results
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist src/*.egg-info results

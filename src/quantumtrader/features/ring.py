@@ -55,83 +55,90 @@ def _h(r: int) -> int:  # pragma: no cover - compiled
     return 1 + RING_HDR * r
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ring_count(i: Array, r: int) -> int:  # pragma: no cover - compiled
     """Entries held by ring ``r``."""
     return int(i[_h(r) + RH_COUNT])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ring_end_seq(i: Array, r: int) -> int:  # pragma: no cover - compiled
     """Sequence number the next pushed entry gets (oldest seq + count)."""
     h = _h(r)
     return int(i[h + RH_SEQ] + i[h + RH_COUNT])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ring_push(i: Array, r: int) -> int:  # pragma: no cover - compiled
     """Append an entry to ring ``r``; return its physical row.
 
     The caller writes the row's columns at :func:`ring_fo` / :func:`ring_io`. The ring
     must have room (:func:`~quantumtrader.features.state.ensure_room`); if it has not,
-    the oldest entry is overwritten and -1 is returned, which a correct caller never
-    sees.
+    the oldest entry is dropped to make room (never a write outside the ring), which a
+    correct caller never sees.
     """
-    h = _h(r)
+    h = 1 + RING_HDR * r
     cap = i[h + RH_CAP]
     count = i[h + RH_COUNT]
-    row = (i[h + RH_HEAD] + count) % cap
+    head = i[h + RH_HEAD]
+    row = head + count
+    if row >= cap:
+        row -= cap
     if count == cap:
-        i[h + RH_HEAD] = (i[h + RH_HEAD] + 1) % cap
+        head += 1
+        i[h + RH_HEAD] = 0 if head == cap else head
         i[h + RH_SEQ] += 1
-        return -1
-    i[h + RH_COUNT] = count + 1
+    else:
+        i[h + RH_COUNT] = count + 1
     return int(row)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ring_pop(i: Array, r: int) -> None:  # pragma: no cover - compiled
     """Drop the oldest entry of ring ``r`` (no-op when empty)."""
-    h = _h(r)
+    h = 1 + RING_HDR * r
     if i[h + RH_COUNT] > 0:
-        i[h + RH_HEAD] = (i[h + RH_HEAD] + 1) % i[h + RH_CAP]
+        head = i[h + RH_HEAD] + 1
+        i[h + RH_HEAD] = 0 if head == i[h + RH_CAP] else head
         i[h + RH_COUNT] -= 1
         i[h + RH_SEQ] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ring_fo(i: Array, r: int, row: int) -> int:  # pragma: no cover - compiled
     """Offset in ``f`` of physical ``row``'s first float column."""
     h = _h(r)
     return int(i[h + RH_FOFF] + row * i[h + RH_NF])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ring_io(i: Array, r: int, row: int) -> int:  # pragma: no cover - compiled
     """Offset in ``i`` of physical ``row``'s first int column."""
     h = _h(r)
     return int(i[h + RH_IOFF] + row * i[h + RH_NI])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _seq_row(i: Array, r: int, seq: int) -> int:  # pragma: no cover - compiled
-    h = _h(r)
-    return int((i[h + RH_HEAD] + (seq - i[h + RH_SEQ])) % i[h + RH_CAP])
+    h = 1 + RING_HDR * r
+    row = i[h + RH_HEAD] + (seq - i[h + RH_SEQ])
+    cap = i[h + RH_CAP]
+    return int(row - cap if row >= cap else row)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ring_seq_fo(i: Array, r: int, seq: int) -> int:  # pragma: no cover - compiled
     """Offset in ``f`` of the entry with sequence number ``seq`` (must be held)."""
     return ring_fo(i, r, _seq_row(i, r, seq))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ring_seq_io(i: Array, r: int, seq: int) -> int:  # pragma: no cover - compiled
     """Offset in ``i`` of the entry with sequence number ``seq`` (must be held)."""
     return ring_io(i, r, _seq_row(i, r, seq))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mw_expire(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, r: int, nv: int, n_w: int, sums: int, tails: int, wins: int, t: int
 ) -> None:  # pragma: no cover - compiled
@@ -150,30 +157,48 @@ def mw_expire(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     t
         Current event time, ns.
     """
-    end = ring_end_seq(i, r)
+    h = 1 + RING_HDR * r
+    cap = i[h + RH_CAP]
+    head = i[h + RH_HEAD]
+    seq0 = i[h + RH_SEQ]
+    end = seq0 + i[h + RH_COUNT]
+    foff = i[h + RH_FOFF]
+    ioff = i[h + RH_IOFF]
+    nf = i[h + RH_NF]
+    ni = i[h + RH_NI]
     lo = end
     for w in range(n_w):
         s = i[tails + w]
-        cut = t - i[wins + w]
-        base = sums + w * nv
-        while s < end:
-            if i[ring_seq_io(i, r, s)] > cut:
-                break
-            fo = ring_seq_fo(i, r, s)
-            for c in range(nv):
-                f[base + c] -= f[fo + c]
-            s += 1
-        if s == end:
-            for c in range(nv):
-                f[base + c] = 0.0
-        i[tails + w] = s
+        if s < end:
+            cut = t - i[wins + w]
+            base = sums + w * nv
+            row = head + (s - seq0)
+            if row >= cap:
+                row -= cap
+            while s < end and i[ioff + row * ni] <= cut:
+                fo = foff + row * nf
+                for c in range(nv):
+                    f[base + c] -= f[fo + c]
+                s += 1
+                row += 1
+                if row == cap:
+                    row = 0
+            if s == end:
+                for c in range(nv):
+                    f[base + c] = 0.0
+            i[tails + w] = s
         lo = min(lo, s)
-    h = _h(r)
-    while i[h + RH_COUNT] > 0 and i[h + RH_SEQ] < lo:
-        ring_pop(i, r)
+    if lo > seq0:
+        k = lo - seq0
+        head += k
+        if head >= cap:
+            head -= cap
+        i[h + RH_HEAD] = head
+        i[h + RH_COUNT] -= k
+        i[h + RH_SEQ] = lo
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mw_push(i: Array, r: int, ts: int) -> int:  # pragma: no cover - compiled
     """Append an entry stamped ``ts``; return the offset in ``f`` of its values.
 
@@ -185,7 +210,7 @@ def mw_push(i: Array, r: int, ts: int) -> int:  # pragma: no cover - compiled
     return ring_fo(i, r, row)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mw_commit(
     f: Array, nv: int, n_w: int, sums: int, fo: int
 ) -> None:  # pragma: no cover - compiled

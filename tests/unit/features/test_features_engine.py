@@ -33,13 +33,13 @@ def test_configuration_errors() -> None:
         FeatureEngine(["flow"], tick_size=0.5, params={"flow": {"ofi_windows": (0,)}})
     with pytest.raises(ConfigError, match="not in the set: tape"):
         FeatureEngine(["flow"], tick_size=0.5, params={"tape": {}})
-    with pytest.raises(ConfigError, match="emitted twice: cum_delta"):
+    with pytest.raises(ConfigError, match=r"emitted twice: .*cum_delta"):
         FeatureEngine(["flow", "flow"], tick_size=0.5)
 
 
 def test_hand_computed_flow_values_and_get() -> None:
     eng = FeatureEngine(["flow"], tick_size=0.5, params={"flow": {"ofi_windows": (1,)}})
-    assert eng.names == ("cum_delta", "ofi_1m", "ofi_1m_velocity", "ofi_1m_acceleration")
+    assert eng.names[:4] == ("cum_delta", "ofi_1m", "ofi_1m_velocity", "ofi_1m_acceleration")
     inp = _tape()
     for k in range(5):  # trades at 0 s, 0 s, 1 s, 3 s, 3 s
         eng.update_trade(int(inp.ts[k]), float(inp.price[k]), float(inp.qty[k]), int(inp.side[k]))

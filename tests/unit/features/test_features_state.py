@@ -60,7 +60,9 @@ def test_push_pop_and_growth_keep_logical_order() -> None:
     row = ring_push(i, 0)
     f[int(i[ring_header(0)]) + row] = 4.0  # wraps to row 0
     assert ring_count(i, 0) == 3
-    assert ring_push(i, 0) == -1  # full: the caller was supposed to ensure room
+    # full (the caller was supposed to ensure room): the oldest entry (2.0, row 1) makes room
+    assert ring_push(i, 0) == 1
+    assert ring_count(i, 0) == 3
     f, i = b.build()
     for v in (2.0, 3.0, 4.0):
         f[int(i[ring_header(0)]) + ring_push(i, 0)] = v
