@@ -31,7 +31,7 @@ __all__ = ["FeatureEngine", "interval_ends"]
 
 Array = np.ndarray[Any, Any]
 _STREAM_ROOM = 1024  # ring room ensured per stream refill
-_CHUNK = 1 << 18  # batch events per compiled call (bounds the ring growth per chunk)
+_CHUNK = 1 << 14  # batch events per compiled call: rings hold at most window + chunk entries
 
 
 def interval_ends(ts: Array, every_ns: int) -> Array:
@@ -289,7 +289,8 @@ class FeatureEngine:
         sts, spos = self._samples(inp, at, every_ns, each)
         if inp.n:
             self._check_ts(int(inp.ts[0]))
-        out = np.full((sts.shape[0], self.n_features), np.nan)
+        cols = np.empty((self.n_features, sts.shape[0]))  # column-major: a zero-copy frame
+        out = cols.T  # (n_samples, n_features) view; every cell is written by a group
         for start in range(0, max(inp.n, 1), _CHUNK):
             stop = min(start + _CHUNK, inp.n)
             part = inp.slice(start, stop) if (start, stop) != (0, inp.n) else inp
@@ -301,7 +302,7 @@ class FeatureEngine:
             self._last_ts = int(inp.ts[-1])
         if sts.shape[0]:
             self._last_ts = max(self._last_ts or 0, int(sts[-1]))
-        frame = pl.DataFrame(out, schema=list(self._names), orient="row")
+        frame = pl.from_numpy(cols, schema=list(self._names), orient="col")
         ts_col = pl.Series("ts", sts, dtype=pl.Int64).cast(pl.Datetime("ns", "UTC"))
         return frame.insert_column(0, ts_col)
 
@@ -312,9 +313,7 @@ class FeatureEngine:
                 part.brow, part.lv)  # fmt: skip
         for k, g in enumerate(self.groups):
             f, i = self._states[k]
-            buf = np.empty((sts.shape[0], g.n_out))
-            g.run(f, i, *cols, spos, sts, buf)
-            out[:, self._slices[k]] = buf
+            g.run(f, i, *cols, spos, sts, out[:, self._slices[k]])
 
     def _samples(
         self, inp: FeatureInput, at: Array | None, every_ns: int | None, each: str | None
