@@ -302,7 +302,10 @@ class FeatureEngine:
             self._last_ts = int(inp.ts[-1])
         if sts.shape[0]:
             self._last_ts = max(self._last_ts or 0, int(sts[-1]))
-        frame = pl.from_numpy(cols, schema=list(self._names), orient="col")
+        if sts.shape[0]:
+            frame = pl.from_numpy(cols, schema=list(self._names), orient="col")
+        else:
+            frame = pl.DataFrame(schema=dict.fromkeys(self._names, pl.Float64))
         ts_col = pl.Series("ts", sts, dtype=pl.Int64).cast(pl.Datetime("ns", "UTC"))
         return frame.insert_column(0, ts_col)
 

@@ -132,3 +132,11 @@ def test_context_from_instrument_spec() -> None:
     assert (b3.tick_size, b3.session_offset_ns) == (0.5, -3 * 3600 * S)
     btc = GroupContext.for_symbol("BTCUSDT-PERP")
     assert (btc.tick_size, btc.session_offset_ns, btc.size_buckets[0]) == (0.1, 0, 10.0)
+
+
+def test_no_samples_gives_an_empty_frame_with_every_column() -> None:
+    inp = _tape()
+    eng = FeatureEngine(["flow"], tick_size=0.5)
+    frame = eng.run(inp, at=np.zeros(0, dtype=np.int64))
+    assert frame.height == 0 and frame.columns == ["ts", *eng.names]
+    assert eng.get("cum_delta") == -1.0  # the events were still consumed
