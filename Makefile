@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SAMPLE ?= $(or $(QUANTUMTRADER_SAMPLE_DATA),../shared/data/b3_dol_tt_20181105)
 
-.PHONY: help venv demo test lint typecheck contracts unit bench clean format
+.PHONY: help venv demo test lint typecheck contracts unit bench clean clean-numba format
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ bench: $(STAMP)  ## throughput benchmarks: B3 day (import, features, replay), or
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/book.py
 	$(BIN)/python benchmarks/features.py
+
+clean-numba:  ## drop compiled numba kernels (after editing a module that other kernels call)
+	find src -name '*.nb[ic]' -delete
 
 clean:  ## remove the venv, caches and generated results
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist src/*.egg-info results

@@ -15,8 +15,10 @@ can run any group in the stream and in the batch path:
     and size 0.
 ``emit(f, i, ts, out) -> None``
     Write the group's ``n_out`` features as of time ``ts`` (>= the last event) into
-    ``out``. It may expire window entries older than ``ts`` (that is the only mutation
-    allowed) and must be O(1) in the number of events seen.
+    ``out``. The only mutations allowed are those that time alone implies: expiring
+    window entries older than ``ts`` and closing a bar whose end has passed; calling it
+    twice at one ``ts`` gives the same output. It must be O(1) in the number of events
+    seen (a bounded scan, such as one bar's price levels, is fine).
 ``run(f, i, kind, ts, price, qty, side, buyer, seller, brow, lv, spos, sts, out) -> None``
     The batch loop: for each event ``e`` (``kind[e]`` 0 trade, 1 book; book rows at
     ``lv[brow[e]]``), first emit every sample ``j`` with ``spos[j] == e`` at time
