@@ -173,10 +173,10 @@ def features_compute(  # noqa: PLR0917 - typer maps one parameter per CLI option
 ) -> None:
     """Compute features over DATA and write one row per sample to a Parquet file.
 
-    Columns: ``ts`` (sample time, UTC), ``symbol``, then every feature (Float64, NaN
-    during warm-up; see docs/features.md). A value at ``ts`` uses only events with
-    ``ts_event <= ts``. Book features need order-book data (a Binance/LOBSTER/Sierra
-    capture or a lake with kind=book); on trades-only data they are NaN.
+    Columns: ts (sample time, UTC), symbol, then every feature (Float64, NaN during
+    warm-up; see docs/features.md). A value at ts uses only events with ts_event <= ts.
+    Book features need order-book data (a Binance/LOBSTER/Sierra capture or a lake with
+    kind=book); on trades-only data they are NaN.
 
     Example: quantumtrader features compute DOLZ18_Trade_05-11-2018.csv -o dol.parquet --every 1s
     """
