@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
 
+from quantumtrader.features.groups._flow_jit import fjit_inline
 from quantumtrader.features.state import (
     RH_CAP,
     RH_COUNT,
@@ -32,7 +32,7 @@ __all__ = ["fr_commit", "fr_expire", "fr_pop_below", "fr_push", "fr_row"]
 Array = np.ndarray[Any, Any]
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def fr_row(i: Array, h: int, seq: int) -> int:  # pragma: no cover - compiled
     """Physical row of sequence number ``seq`` (held) in the ring whose header is at ``h``."""
     row = i[h + RH_HEAD] + (seq - i[h + RH_SEQ])
@@ -40,7 +40,7 @@ def fr_row(i: Array, h: int, seq: int) -> int:  # pragma: no cover - compiled
     return int(row - cap if row >= cap else row)
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def fr_push(i: Array, h: int, ts: int) -> int:  # pragma: no cover - compiled
     """Append an entry stamped ``ts`` (int column 0); return its physical row.
 
@@ -62,7 +62,7 @@ def fr_push(i: Array, h: int, ts: int) -> int:  # pragma: no cover - compiled
     return int(row)
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def fr_commit(
     f: Array, nv: int, n_w: int, sums: int, fo: int
 ) -> None:  # pragma: no cover - compiled
@@ -73,7 +73,7 @@ def fr_commit(
             f[base + c] += f[fo + c]
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def fr_pop_below(i: Array, h: int, lo: int) -> None:  # pragma: no cover - compiled
     """Drop every entry with sequence number below ``lo``."""
     n = min(lo - i[h + RH_SEQ], i[h + RH_COUNT])
@@ -85,7 +85,7 @@ def fr_pop_below(i: Array, h: int, lo: int) -> None:  # pragma: no cover - compi
         i[h + RH_SEQ] += n
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def fr_expire(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, r: int, nv: int, n_w: int, sums: int, tails: int, wins: int, t: int
 ) -> None:  # pragma: no cover - compiled

@@ -29,7 +29,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
+
+from quantumtrader.features.groups._flow_jit import fjit, fjit_inline
 
 __all__ = ["VH_BASE", "VH_HI", "VH_INTS", "VH_K", "VH_LO", "VH_N", "vh_add", "vh_clear",
            "vh_stats", "vh_sub"]  # fmt: skip
@@ -40,7 +41,7 @@ VH_INTS = 5
 _K_MAX = 40  # bins never get wider than 2**40 ticks (a refit stops there)
 
 
-@njit(cache=True)
+@fjit
 def vh_clear(f: Array, i: Array, fo: int, io: int) -> None:  # pragma: no cover - compiled
     """Empty the histogram (bins back to exactly 0, width one tick)."""
     if i[io + VH_N] > 0 or i[io + VH_LO] <= i[io + VH_HI]:
@@ -53,7 +54,7 @@ def vh_clear(f: Array, i: Array, fo: int, io: int) -> None:  # pragma: no cover 
     i[io + VH_N] = 0
 
 
-@njit(cache=True)
+@fjit
 def _refit(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, fo: int, io: int, h: int, sfo: int, x: int
 ) -> None:  # pragma: no cover
@@ -83,7 +84,7 @@ def _refit(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     i[io + VH_BASE] = base2
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def vh_add(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, fo: int, io: int, h: int, sfo: int, x: int, vol: float
 ) -> None:  # pragma: no cover - compiled
@@ -105,7 +106,7 @@ def vh_add(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     i[io + VH_N] += 1
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def vh_sub(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, fo: int, io: int, h: int, x: int, vol: float
 ) -> None:  # pragma: no cover - compiled
@@ -127,7 +128,7 @@ def vh_sub(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     i[io + VH_HI] = hi
 
 
-@njit(cache=True)
+@fjit
 def vh_stats(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, fo: int, io: int, last: int, va: float, out: Array, o: int, n: int
 ) -> bool:  # pragma: no cover - compiled

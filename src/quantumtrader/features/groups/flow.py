@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.group import FeatureDoc, Group, GroupContext
 from quantumtrader.features.groups._flow_docs import flow_docs, flow_spec
+from quantumtrader.features.groups._flow_jit import fjit, fjit_inline
 from quantumtrader.features.groups._flow_ring import (
     fr_commit,
     fr_expire,
@@ -80,18 +80,18 @@ F_CD, F_TICK, F_VA, F_LASTPX, F_SQ, F_SPQ, F_EV = range(7)
 N_FSLOTS = 7
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _ratio(b: float, s: float) -> float:  # pragma: no cover - compiled
     tot = b + s
     return (b - s) / tot if tot > 0.0 else 0.0
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _tick(p: float, tick: float) -> int:  # pragma: no cover - compiled
     return int(np.floor(p / tick + 0.5))
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _expire_trades(f: Array, i: Array, t: int) -> None:  # pragma: no cover - compiled
     """Expire the trade windows up to ``t`` (as ``mw_expire``), in the same pass noting the
     price at ``t - W`` of each delta window and draining each VAP window's histogram."""
@@ -135,7 +135,7 @@ def _expire_trades(f: Array, i: Array, t: int) -> None:  # pragma: no cover - co
     fr_pop_below(i, h, lo)
 
 
-@njit(cache=True)
+@fjit
 def flow_trade(  # noqa: PLR0917 - the group kernel signature
     f: Array, i: Array, ts: int, price: float, qty: float, side: int, buyer: int, seller: int
 ) -> None:  # pragma: no cover - compiled
@@ -190,7 +190,7 @@ def flow_trade(  # noqa: PLR0917 - the group kernel signature
     i[I_NTR] += 1
 
 
-@njit(cache=True)
+@fjit
 def flow_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cover - compiled
     """One book frame: ``e_n`` per level against the previous frame (CKS 2014, eq. 2)."""
     L = i[I_NL]
@@ -241,7 +241,7 @@ def flow_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cov
     i[I_NFR] += 1
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _emit_book(f: Array, i: Array, out: Array, o: int) -> int:  # pragma: no cover - compiled
     L = i[I_NL]
     nvb = L + 2
@@ -272,7 +272,7 @@ def _emit_book(f: Array, i: Array, out: Array, o: int) -> int:  # pragma: no cov
     return o
 
 
-@njit(cache=True)
+@fjit
 def flow_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no cover - compiled
     """Write every output as of ``ts`` (order of :meth:`FlowGroup.docs`)."""
     _expire_trades(f, i, ts)
@@ -334,7 +334,7 @@ def flow_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no co
             out[o + c] = nan
 
 
-@njit(cache=True)
+@fjit
 def flow_run(  # noqa: PLR0917 - the group batch signature
     f: Array,
     i: Array,
