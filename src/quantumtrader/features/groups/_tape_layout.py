@@ -2,9 +2,11 @@
 
 The tape group keeps three rings (see :mod:`quantumtrader.features.state`):
 
-* ring 0 (``R_TAPE``): one entry per trade, ``(ts | n_small, n_medium, n_large, n_whale,
-  v_small, v_medium, v_large, v_whale)``; windows = the speed windows then the size
-  window (multi-window sums, :mod:`quantumtrader.features.ring`);
+* ring 0 (``R_TAPE``): one entry per trade, ``(ts, size bucket | qty)``; windows = the
+  speed windows then the size window, each with ``NV_TAPE`` sums ``(n_small, n_medium,
+  n_large, n_whale, v_small, v_medium, v_large, v_whale)`` (multi-window sums as in
+  :mod:`quantumtrader.features.ring`, specialised: an entry touches one count and one
+  volume);
 * ring 1 (``R_SIG``): one entry per event that detected something, ``(ts | sweeps_buy,
   sweeps_sell, iceberg_bid_qty, iceberg_ask_qty, iceberg_detections)``, one window;
 * ring 2 (``R_BRK``): one entry per aggressor print with a known aggressor broker,
@@ -58,7 +60,10 @@ I_N_UNKNOWN, I_N_OTHER = I0 + 37, I0 + 38
 I_O_SEEN, I_O_SEENF, I_O_CL = I0 + 39, I0 + 40, I0 + 41
 I_O_SAB, I_O_SAS, I_O_SV, I_O_WAB, I_O_WAS = I0 + 42, I0 + 43, I0 + 44, I0 + 45, I0 + 46
 I_O_CLNET, I_O_SCR, I_O_LV, I_O_SUM0, I_K = I0 + 47, I0 + 48, I0 + 49, I0 + 50, I0 + 51
-N_FIXED_I = 52
+I_DLO, I_DHI = I0 + 52, I0 + 53  # current session [lo, hi) in offset ns (empty before any)
+# results cached by emit are stale (session top nets, window top nets, top volume)
+I_DIRTY_SN, I_DIRTY_WN, I_DIRTY_SV = I0 + 54, I0 + 55, I0 + 56
+N_FIXED_I = 57
 
 # ---------------------------------------------------------------- float slots
 F_TICK = 0
@@ -69,7 +74,10 @@ EP_NF = 4
 EPF_DISP, EPF_SINCE, EPF_HID, EPF_VOL = 0, 1, 2, 3
 F_SA, F_SS2, F_SV, F_WA, F_WS2 = 14, 15, 16, 17, 18
 F_SUM1 = 19
-N_FIXED_F = F_SUM1 + NV_SIG
+# emit's cached broker selections: session top buy/sell nets, window top buy/sell nets,
+# top-volume (volume, net); valid while the matching I_DIRTY_* flag is 0
+F_C_SB, F_C_SS, F_C_WB, F_C_WS, F_C_TV, F_C_TN = 24, 25, 26, 27, 28, 29
+N_FIXED_F = 30
 
 
 def new_tape_state(
@@ -101,7 +109,7 @@ def new_tape_state(
     n_w0 = len(windows_s)
     n_cl = 0 if clusters is None else len(set(clusters.values()))
     b = StateBuilder(n_rings=3)
-    b.ring(R_TAPE, nf=NV_TAPE, ni=1, cap=256)
+    b.ring(R_TAPE, nf=1, ni=2, cap=256)
     b.ring(R_SIG, nf=NV_SIG, ni=1, cap=64)
     b.ring(R_BRK, nf=1, ni=2, cap=256)
     if b.i(N_FIXED_I) != I0 or b.f(N_FIXED_F) != 0:  # pragma: no cover - layout invariant
@@ -121,6 +129,7 @@ def new_tape_state(
     f[F_B0 : F_B0 + 4] = buckets
     f[F_ICE_MIN] = iceberg_min_qty
     i[I_DAY] = np.iinfo(np.int64).min
+    i[I_DIRTY_SN] = i[I_DIRTY_WN] = i[I_DIRTY_SV] = 1
     i[I_OFFS] = session_offset_ns
     i[I_NW0], i[I_O_WINS0], i[I_O_TAILS0] = n_w0, o_wins0, o_tails0
     i[o_wins0 : o_wins0 + n_w0] = [w * NS_SEC for w in windows_s]

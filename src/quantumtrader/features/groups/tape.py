@@ -40,6 +40,12 @@ from quantumtrader.features.groups._tape_broker import (
 from quantumtrader.features.groups._tape_docs import TapeNames, tape_docs
 from quantumtrader.features.groups._tape_layout import (
     F_B0,
+    F_C_SB,
+    F_C_SS,
+    F_C_TN,
+    F_C_TV,
+    F_C_WB,
+    F_C_WS,
     F_SA,
     F_SS2,
     F_SUM1,
@@ -48,6 +54,11 @@ from quantumtrader.features.groups._tape_layout import (
     F_WA,
     F_WS2,
     I_DAY,
+    I_DHI,
+    I_DIRTY_SN,
+    I_DIRTY_SV,
+    I_DIRTY_WN,
+    I_DLO,
     I_NCL,
     I_NW0,
     I_O_CLNET,
@@ -66,9 +77,9 @@ from quantumtrader.features.groups._tape_layout import (
     NV_SIG,
     NV_TAPE,
     R_SIG,
-    R_TAPE,
     new_tape_state,
 )
+from quantumtrader.features.groups._tape_ring import tape_ring_expire, tape_ring_push
 from quantumtrader.features.groups._tape_signals import (
     iceberg_book,
     iceberg_trade,
@@ -96,7 +107,7 @@ def _bucket(f: Array, q: float) -> int:  # pragma: no cover - compiled
     return 3
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _signal(  # noqa: PLR0917 - flat kernel arguments
     f: Array, i: Array, ts: int, sweep: int, qb: float, qa: float, n: float
 ) -> None:  # pragma: no cover - compiled
@@ -114,25 +125,22 @@ def _signal(  # noqa: PLR0917 - flat kernel arguments
     mw_commit(f, NV_SIG, 1, F_SUM1, fo)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tape_trade(  # noqa: PLR0917 - the group kernel signature
     f: Array, i: Array, ts: int, price: float, qty: float, side: int, buyer: int, seller: int
 ) -> None:  # pragma: no cover - compiled
     """One trade (see :mod:`quantumtrader.features.group` for the signature)."""
-    day = (ts + i[I_OFFS]) // NS_DAY
-    if day != i[I_DAY]:
+    x = ts + i[I_OFFS]
+    if x < i[I_DLO] or x >= i[I_DHI]:  # a new session (the same test as day != I_DAY)
+        day = x // NS_DAY
         i[I_DAY] = day
+        i[I_DLO] = day * NS_DAY
+        i[I_DHI] = day * NS_DAY + NS_DAY
         broker_session_reset(f, i)
     nw = i[I_NW0]
     sums = i[I_O_SUM0]
-    mw_expire(f, i, R_TAPE, NV_TAPE, nw, sums, i[I_O_TAILS0], i[I_O_WINS0], ts)
-    fo = mw_push(i, R_TAPE, ts)
-    for c in range(NV_TAPE):
-        f[fo + c] = 0.0
-    k = _bucket(f, qty)
-    f[fo + k] = 1.0
-    f[fo + 4 + k] = qty
-    mw_commit(f, NV_TAPE, nw, sums, fo)
+    tape_ring_expire(f, i, nw, sums, i[I_O_TAILS0], i[I_O_WINS0], ts)
+    tape_ring_push(f, i, nw, sums, ts, _bucket(f, qty), qty)
     p = round(price / f[F_TICK])
     sw = sweep_trade(i, ts, p, side)
     qb, qa, n = iceberg_trade(f, i, ts, p, qty, side)
@@ -140,7 +148,7 @@ def tape_trade(  # noqa: PLR0917 - the group kernel signature
     broker_trade(f, i, ts, qty, side, buyer, seller)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tape_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cover - compiled
     """One book frame: remember it, credit iceberg refills."""
     qb, qa, n = iceberg_book(f, i, lv)
@@ -158,7 +166,7 @@ def tape_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no co
     nw = i[I_NW0]
     wins = i[I_O_WINS0]
     sums = i[I_O_SUM0]
-    mw_expire(f, i, R_TAPE, NV_TAPE, nw, sums, i[I_O_TAILS0], wins, ts)
+    tape_ring_expire(f, i, nw, sums, i[I_O_TAILS0], wins, ts)
     mw_expire(f, i, R_SIG, NV_SIG, 1, F_SUM1, I_TAIL1, I_WIN1, ts)
     broker_expire(f, i, ts)
     ns = nw - 1  # speed windows; the last ring-0 window is the size window
@@ -187,25 +195,40 @@ def tape_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no co
     out[o + 5] = f[F_SUM1 + 3]
     out[o + 6] = f[F_SUM1 + 4]
     o += 7
-    live = (ts + i[I_OFFS]) // NS_DAY == i[I_DAY]
+    x = ts + i[I_OFFS]
+    live = i[I_DLO] <= x < i[I_DHI]  # (ts + offset) // NS_DAY == i[I_DAY]
     sa = f[F_SA] if live else 0.0
     wa = f[F_WA]
     out[o] = f[F_SS2] / (sa * sa) if sa > 0.0 else _NAN
     out[o + 1] = f[F_WS2] / (wa * wa) if wa > 0.0 else _NAN
     sab, sas, wab, was = i[I_O_SAB], i[I_O_SAS], i[I_O_WAB], i[I_O_WAS]
     if sa > 0.0:
-        out[o + 2], out[o + 3] = broker_top_net(f, i, sab, sas)
+        if i[I_DIRTY_SN] != 0:
+            f[F_C_SB], f[F_C_SS] = broker_top_net(f, i, sab, sas)
+            i[I_DIRTY_SN] = 0
+        out[o + 2] = f[F_C_SB]
+        out[o + 3] = f[F_C_SS]
     else:
         out[o + 2] = _NAN
         out[o + 3] = _NAN
     if wa > 0.0:
-        out[o + 4], out[o + 5] = broker_top_net(f, i, wab, was)
+        if i[I_DIRTY_WN] != 0:
+            f[F_C_WB], f[F_C_WS] = broker_top_net(f, i, wab, was)
+            i[I_DIRTY_WN] = 0
+        out[o + 4] = f[F_C_WB]
+        out[o + 5] = f[F_C_WS]
     else:
         out[o + 4] = _NAN
         out[o + 5] = _NAN
     o += 6
     sv = f[F_SV] if live else 0.0
-    top_vol, top_net = broker_top_volume(f, i) if sv > 0.0 else (0.0, 0.0)
+    top_vol, top_net = 0.0, 0.0
+    if sv > 0.0:
+        if i[I_DIRTY_SV] != 0:
+            f[F_C_TV], f[F_C_TN] = broker_top_volume(f, i)
+            i[I_DIRTY_SV] = 0
+        top_vol = f[F_C_TV]
+        top_net = f[F_C_TN]
     out[o] = top_vol / sv if sv > 0.0 else _NAN
     ncl = i[I_NCL]
     if ncl == 0:
