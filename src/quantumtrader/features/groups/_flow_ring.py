@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from quantumtrader.features.groups._flow_jit import fjit_inline
+from quantumtrader.features.jit import fjit_inline
 from quantumtrader.features.state import (
     RH_CAP,
     RH_COUNT,

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from quantumtrader.features.groups._flow_jit import fjit, fjit_inline
+from quantumtrader.features.jit import fjit, fjit_inline
 
 __all__ = ["VH_BASE", "VH_HI", "VH_INTS", "VH_K", "VH_LO", "VH_N", "vh_add", "vh_clear",
            "vh_stats", "vh_sub"]  # fmt: skip

@@ -143,14 +143,14 @@ F_XS = 25  # 5 toxicity sums
 F_WSUMS = 30  # then NV * nW window sums, 3 * nW realized sums (rs, impact, count)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def layout(i: Array) -> tuple[int, int, int, int, int, int]:  # pragma: no cover - compiled
     """``(nW, wins, tails, rtails, wsums, rsums)`` offsets of the per-window slots."""
     nw = i[I_NW]
     return nw, I_WINS, I_WINS + nw, I_WINS + 2 * nw, F_WSUMS, F_WSUMS + NV * nw
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def realized_mature(f: Array, i: Array, t: int, nw: int, rsums: int) -> None:  # pragma: no cover
     """Give every pending trade with ``ts + D < t`` its realized spread and impact.
 
@@ -260,7 +260,7 @@ def roll_add(f: Array, i: Array, dp: int) -> None:  # pragma: no cover - compile
     i[I_HASDP] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def kyle_point(f: Array, i: Array) -> tuple[float, float, float, float]:  # pragma: no cover
     """``(x, y, amihud, amihud_n)`` of the open bucket against the previous close."""
     x = f[F_KX]
@@ -273,7 +273,7 @@ def kyle_point(f: Array, i: Array) -> tuple[float, float, float, float]:  # prag
     return x, y, 0.0, 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def kyle_close(f: Array, i: Array, ts: int) -> None:  # pragma: no cover - compiled
     """Close the open bucket: push its point if a previous close exists, keep its close."""
     if i[I_KHASPREV]:
@@ -296,7 +296,7 @@ def kyle_close(f: Array, i: Array, ts: int) -> None:  # pragma: no cover - compi
     i[I_KOPEN] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def kyle_emit(f: Array, i: Array, ts: int, out: Array, o: int) -> None:  # pragma: no cover
     """Write Kyle's lambda, its R^2 and Amihud's ratio at ``out[o:o+3]``.
 
@@ -331,7 +331,7 @@ def kyle_emit(f: Array, i: Array, ts: int, out: Array, o: int) -> None:  # pragm
     out[o + 2] = ami / amin if amin > 0.0 else _NAN
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tox_trim(f: Array, i: Array) -> None:  # pragma: no cover - compiled
     """Drop the oldest buckets until ``n`` are held (partial runs are shortened)."""
     n = i[I_XN]
@@ -359,7 +359,7 @@ def tox_trim(f: Array, i: Array) -> None:  # pragma: no cover - compiled
     i[I_XC] = c
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _bvc_share(dp: float, s1: float, s2: float, c: int) -> float:  # pragma: no cover
     """Buy share ``Phi(dp / sigma)``; sigma = std of the ``c`` held bucket changes."""
     var = 0.0
@@ -402,7 +402,7 @@ def tox_add(f: Array, i: Array, pt: int, qty: float, side: int) -> None:  # prag
     tox_complete(f, i, pt, qty, sgn, space)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tox_complete(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, pt: int, qty: float, sgn: int, space: float
 ) -> None:  # pragma: no cover - compiled
@@ -444,7 +444,7 @@ def tox_complete(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     tox_trim(f, i)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tox_emit(f: Array, i: Array, out: Array, o: int) -> None:  # pragma: no cover - compiled
     """Write exact, exact signed and BVC toxicity at ``out[o:o+3]`` (NaN before n buckets)."""
     n = i[I_XN]
@@ -459,7 +459,7 @@ def tox_emit(f: Array, i: Array, out: Array, o: int) -> None:  # pragma: no cove
     out[o + 2] = min(max(f[F_XS + S_BVC] / n, 0.0), 1.0)  # clip rounding residue
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def roll_emit(f: Array, i: Array, out: Array, o: int) -> None:  # pragma: no cover - compiled
     """Write Roll's spread and the first-order autocovariance at ``out[o:o+2]``."""
     n = rcount(i, R_ROLL)

@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.groups._tape_layout import (
     F_SA,
@@ -56,6 +55,7 @@ from quantumtrader.features.groups._tape_layout import (
     I_TOPN,
     R_BRK,
 )
+from quantumtrader.features.jit import fjit, fjit_inline
 from quantumtrader.features.ring import ring_count, ring_fo, ring_io, ring_pop, ring_push
 from quantumtrader.features.state import RH_HEAD, ring_header
 
@@ -71,7 +71,7 @@ Array = np.ndarray[Any, Any]
 _H = ring_header(R_BRK)
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _slot(i: Array, code: int) -> int:  # pragma: no cover - compiled
     """Slot of a broker code (-1 for unknown), marking it seen."""
     if code < 0:
@@ -88,7 +88,7 @@ def _slot(i: Array, code: int) -> int:  # pragma: no cover - compiled
     return int(b)
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def broker_session_reset(f: Array, i: Array) -> None:  # pragma: no cover - compiled
     """Zero the session arrays (O(brokers seen))."""
     seen = i[I_O_SEEN]
@@ -108,7 +108,7 @@ def broker_session_reset(f: Array, i: Array) -> None:  # pragma: no cover - comp
         f[o + c] = 0.0
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def broker_expire(f: Array, i: Array, t: int) -> None:  # pragma: no cover - compiled
     """Drop aggressor prints with ``ts <= t - W`` from the window arrays."""
     cut = t - i[I_BWIN]
@@ -143,7 +143,7 @@ def broker_expire(f: Array, i: Array, t: int) -> None:  # pragma: no cover - com
             f[was + b] = 0.0
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def broker_trade(  # noqa: PLR0917 - flat kernel arguments
     f: Array, i: Array, ts: int, qty: float, side: int, buyer: int, seller: int
 ) -> None:  # pragma: no cover - compiled
@@ -190,7 +190,7 @@ def broker_trade(  # noqa: PLR0917 - flat kernel arguments
     f[ring_fo(i, R_BRK, row)] = qty if side > 0 else -qty
 
 
-@njit(cache=True)
+@fjit
 def _insert(f: Array, scr: int, n: int, filled: int, v: float) -> int:  # pragma: no cover
     """Insert ``v`` into the descending top-``n`` list at ``f[scr:scr+filled]``."""
     if filled < n:
@@ -207,7 +207,7 @@ def _insert(f: Array, scr: int, n: int, filled: int, v: float) -> int:  # pragma
     return filled
 
 
-@njit(cache=True)
+@fjit
 def broker_top_net(
     f: Array, i: Array, ab: int, as_: int
 ) -> tuple[float, float]:  # pragma: no cover
@@ -238,7 +238,7 @@ def broker_top_net(
     return buy, sell
 
 
-@njit(cache=True)
+@fjit
 def broker_top_volume(f: Array, i: Array) -> tuple[float, float]:  # pragma: no cover
     """The ``share_n`` slots with most session volume (ties: lower slot first).
 

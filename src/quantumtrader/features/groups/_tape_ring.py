@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.groups._tape_layout import NV_TAPE, R_TAPE
+from quantumtrader.features.jit import fjit_inline
 from quantumtrader.features.state import (
     RH_CAP,
     RH_COUNT,
@@ -36,7 +36,7 @@ _H = ring_header(R_TAPE)
 _NI = 2  # int columns: ts, bucket (the float column is qty)
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def tape_ring_expire(  # noqa: PLR0917 - flat kernel arguments
     f: Array, i: Array, n_w: int, sums: int, tails: int, wins: int, t: int
 ) -> None:  # pragma: no cover - compiled
@@ -82,7 +82,7 @@ def tape_ring_expire(  # noqa: PLR0917 - flat kernel arguments
         i[_H + RH_SEQ] = lo
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def tape_ring_push(  # noqa: PLR0917 - flat kernel arguments
     f: Array, i: Array, n_w: int, sums: int, ts: int, k: int, qty: float
 ) -> None:  # pragma: no cover - compiled

@@ -40,7 +40,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.groups._tape_layout import (
     EP_NF,
@@ -73,6 +72,7 @@ from quantumtrader.features.groups._tape_layout import (
     I_SW_SPAN,
     I_SW_TS,
 )
+from quantumtrader.features.jit import fjit_inline
 
 __all__ = [
     "iceberg_book",
@@ -85,7 +85,7 @@ Array = np.ndarray[Any, Any]
 
 
 # ---------------------------------------------------------------- sweeps
-@njit(cache=True, inline="always")
+@fjit_inline
 def sweep_trade(i: Array, ts: int, p: int, side: int) -> int:  # pragma: no cover - compiled
     """Advance the sweep run with a print at ``p`` ticks; +1/-1 when a sweep qualifies."""
     if side == 0:
@@ -111,7 +111,7 @@ def sweep_trade(i: Array, ts: int, p: int, side: int) -> int:  # pragma: no cove
     return 0
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def sweep_emit(i: Array, ts: int) -> tuple[float, float]:  # pragma: no cover - compiled
     """(direction of the last sweep while active, signed levels walked by the live run)."""
     d = 0.0
@@ -124,7 +124,7 @@ def sweep_emit(i: Array, ts: int) -> tuple[float, float]:  # pragma: no cover - 
 
 
 # ---------------------------------------------------------------- icebergs
-@njit(cache=True, inline="always")
+@fjit_inline
 def _displayed(f: Array, i: Array, s: int, p: int) -> tuple[float, int]:  # pragma: no cover
     """Size displayed at ``p`` ticks on side ``s`` (0 bid, 1 ask) of the last frame."""
     k = i[I_K]
@@ -136,7 +136,7 @@ def _displayed(f: Array, i: Array, s: int, p: int) -> tuple[float, int]:  # prag
     return 0.0, 0
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _credit(f: Array, i: Array, s: int, inc: float) -> tuple[float, float]:  # pragma: no cover
     """Attribute a hidden-quantity increment of side ``s``: (iceberg qty, new detections)."""
     ib = I_EP + EP_NI * s
@@ -150,7 +150,7 @@ def _credit(f: Array, i: Array, s: int, inc: float) -> tuple[float, float]:  # p
     return 0.0, 0.0
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def iceberg_trade(  # noqa: PLR0917 - flat kernel arguments
     f: Array, i: Array, ts: int, p: int, qty: float, side: int
 ) -> tuple[float, float, float]:  # pragma: no cover - compiled
@@ -195,7 +195,7 @@ def iceberg_trade(  # noqa: PLR0917 - flat kernel arguments
     return 0.0, q, n
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def iceberg_book(f: Array, i: Array, lv: Array) -> tuple[float, float, float]:  # pragma: no cover
     """Store the frame (prices as ticks) and credit refills: (bid qty, ask qty, detections)."""
     k = i[I_K]

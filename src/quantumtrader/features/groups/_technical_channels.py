@@ -15,7 +15,6 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.groups._technical_layout import (
     ATR_NS,
@@ -64,6 +63,7 @@ from quantumtrader.features.groups._technical_layout import (
     wmin,
     wsum,
 )
+from quantumtrader.features.jit import fjit
 from quantumtrader.features.ta_kernels import atr_step, ema_step, rsi_step
 
 __all__ = ["channels_update", "trend_update"]
@@ -71,7 +71,7 @@ __all__ = ["channels_update", "trend_update"]
 Array = np.ndarray[Any, Any]
 
 
-@njit(cache=True)
+@fjit
 def channels_update(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, t: int, q: int, bar: Array, prev_c: float, o: int
 ) -> int:  # pragma: no cover - compiled
@@ -166,7 +166,7 @@ def channels_update(  # noqa: PLR0917 - numba kernels take flat arrays positiona
     return o
 
 
-@njit(cache=True)
+@fjit
 def trend_update(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, t: int, q: int, bar: Array, o: int
 ) -> int:  # pragma: no cover - compiled

@@ -22,7 +22,6 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.groups._technical_channels import channels_update, trend_update
 from quantumtrader.features.groups._technical_layout import (
@@ -87,6 +86,7 @@ from quantumtrader.features.groups._technical_layout import (
     wmin,
     wsum,
 )
+from quantumtrader.features.jit import fjit
 from quantumtrader.features.ta_kernels import atr_step, dmi_step, ema_step, rsi_step
 
 __all__ = ["close_bar"]
@@ -94,7 +94,7 @@ __all__ = ["close_bar"]
 Array = np.ndarray[Any, Any]
 
 
-@njit(cache=True)
+@fjit
 def _averages(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, t: int, q: int, c: float, o: int
 ) -> int:  # pragma: no cover - compiled
@@ -149,7 +149,7 @@ def _averages(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     return o
 
 
-@njit(cache=True)
+@fjit
 def _oscillators(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     f: Array, i: Array, t: int, q: int, h: float, lo: float, c: float, prev_c: float, o: int
 ) -> int:  # pragma: no cover - compiled
@@ -268,7 +268,7 @@ def _oscillators(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     return int(o + 2 * n_mom)
 
 
-@njit(cache=True)
+@fjit
 def close_bar(f: Array, i: Array) -> None:  # pragma: no cover - compiled
     """Close the open bar: append it to the history and update every output.
 

@@ -19,7 +19,8 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+
+from quantumtrader.features.jit import fjit
 
 __all__ = [
     "ATR_NS", "CUM_NS", "DMI_NS", "EMA_NS", "NCOL", "N_DIR", "N_FFIXED", "PIV_NS", "RSI_NS",
@@ -65,7 +66,7 @@ CUM_NS = 4  # obv, ad, adosc fast ema, adosc slow ema
 PIV_NS = 4  # per strength: high price, high bar, low price, low bar
 
 
-@njit(cache=True)
+@fjit
 def wsum(f: Array, a: int, n: int) -> float:  # pragma: no cover - compiled
     """Sum of ``f[a : a + n]`` in four interleaved lanes (short dependency chains)."""
     s0, s1, s2, s3 = 0.0, 0.0, 0.0, 0.0
@@ -80,7 +81,7 @@ def wsum(f: Array, a: int, n: int) -> float:  # pragma: no cover - compiled
     return (s0 + s1) + (s2 + s3)
 
 
-@njit(cache=True)
+@fjit
 def wmax(f: Array, a: int, n: int) -> float:  # pragma: no cover - compiled
     """Maximum of ``f[a : a + n]`` (``n >= 1``), four lanes."""
     m0 = f[a]
@@ -98,7 +99,7 @@ def wmax(f: Array, a: int, n: int) -> float:  # pragma: no cover - compiled
     return float(m2 if m2 > m0 else m0)
 
 
-@njit(cache=True)
+@fjit
 def wmin(f: Array, a: int, n: int) -> float:  # pragma: no cover - compiled
     """Minimum of ``f[a : a + n]`` (``n >= 1``), four lanes."""
     m0 = f[a]
@@ -116,7 +117,7 @@ def wmin(f: Array, a: int, n: int) -> float:  # pragma: no cover - compiled
     return float(m2 if m2 < m0 else m0)
 
 
-@njit(cache=True)
+@fjit
 def wdev(f: Array, a: int, n: int, mean: float, sq: bool) -> float:  # pragma: no cover
     """Sum of squared (``sq``) or absolute deviations of ``f[a : a + n]`` from ``mean``."""
     s0, s1, s2, s3 = 0.0, 0.0, 0.0, 0.0
@@ -139,26 +140,26 @@ def wdev(f: Array, a: int, n: int, mean: float, sq: bool) -> float:  # pragma: n
     return (s0 + s1) + (s2 + s3)
 
 
-@njit(cache=True)
+@fjit
 def pstd(f: Array, a: int, n: int) -> float:  # pragma: no cover - compiled
     """Population standard deviation (two-pass) of ``f[a : a + n]``."""
     return math.sqrt(wdev(f, a, n, wsum(f, a, n) / n, True) / n)
 
 
-@njit(cache=True)
+@fjit
 def put(f: Array, col: int, p: int, h: int, v: float) -> None:  # pragma: no cover
     f[col + p] = v
     f[col + p + h] = v
 
 
-@njit(cache=True)
+@fjit
 def stoch_k(x: float, hh: float, ll: float) -> float:  # pragma: no cover - compiled
     """TA-Lib's fast %K: ``(x - ll) / ((hh - ll) / 100)``, 0 when ``hh == ll``."""
     diff = (hh - ll) / 100.0
     return (x - ll) / diff if diff != 0.0 else 0.0
 
 
-@njit(cache=True)
+@fjit
 def share(x: float, width: float) -> float:  # pragma: no cover - compiled
     """``x / width`` for a position in a channel; 0.5 (the middle) when ``width <= 0``."""
     return x / width if width > 0.0 else 0.5

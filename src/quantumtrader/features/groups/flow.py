@@ -35,7 +35,6 @@ import numpy as np
 
 from quantumtrader.features.group import FeatureDoc, Group, GroupContext
 from quantumtrader.features.groups._flow_docs import flow_docs, flow_spec
-from quantumtrader.features.groups._flow_jit import fjit, fjit_inline
 from quantumtrader.features.groups._flow_ring import (
     fr_commit,
     fr_expire,
@@ -44,6 +43,7 @@ from quantumtrader.features.groups._flow_ring import (
     fr_row,
 )
 from quantumtrader.features.groups._flow_vap import VH_INTS, vh_add, vh_clear, vh_stats, vh_sub
+from quantumtrader.features.jit import fjit, fjit_inline
 from quantumtrader.features.state import (
     RH_CAP,
     RH_COUNT,

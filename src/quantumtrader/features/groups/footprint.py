@@ -78,10 +78,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.group import FeatureDoc, Group, GroupContext
 from quantumtrader.features.groups._footprint_docs import footprint_docs
+from quantumtrader.features.jit import fjit, fjit_inline
 from quantumtrader.features.state import State
 
 __all__ = ["FootprintGroup"]
@@ -103,12 +103,12 @@ F_PREV = 7
 F_ROWS = F_PREV + N_PREV  # 2 P row slots, then 2 max_rows scratch slots
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _slot(r: int, mask: int) -> int:  # pragma: no cover - compiled
     return F_ROWS + 2 * (r & mask)
 
 
-@njit(cache=True)
+@fjit
 def _coarsen(f: Array, i: Array) -> None:  # pragma: no cover - compiled
     """Double the open bar's row height, merging row pairs ``(2k, 2k + 1)`` into ``k``."""
     mask = i[I_MASK]
@@ -138,7 +138,7 @@ def _coarsen(f: Array, i: Array) -> None:  # pragma: no cover - compiled
     f[F_POCV] = best
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def fp_add(  # noqa: PLR0917 - numba kernels take flat arguments positionally
     f: Array, i: Array, ts: int, price: float, qty: float, side: int
 ) -> None:  # pragma: no cover - compiled
@@ -184,7 +184,7 @@ def fp_add(  # noqa: PLR0917 - numba kernels take flat arguments positionally
     i[I_NTR] += 1
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _signed_max(pos: float, neg: float) -> float:  # pragma: no cover - compiled
     """``+pos`` if ``pos > neg``, ``-neg`` if ``neg > pos``, else 0."""
     if pos > neg:
@@ -194,7 +194,7 @@ def _signed_max(pos: float, neg: float) -> float:  # pragma: no cover - compiled
     return 0.0
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def fp_close(f: Array, i: Array) -> None:  # pragma: no cover - compiled
     """Summarise the open bar into the 16 closed-bar slots, then clear its rows.
 
@@ -295,7 +295,7 @@ def fp_close(f: Array, i: Array) -> None:  # pragma: no cover - compiled
     i[I_NTR] = 0
 
 
-@njit(cache=True)
+@fjit
 def footprint_trade(  # noqa: PLR0917 - the group kernel signature
     f: Array, i: Array, ts: int, price: float, qty: float, side: int, buyer: int, seller: int
 ) -> None:  # pragma: no cover - compiled
@@ -307,12 +307,12 @@ def footprint_trade(  # noqa: PLR0917 - the group kernel signature
     fp_add(f, i, ts, price, qty, side)
 
 
-@njit(cache=True)
+@fjit
 def footprint_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cover - compiled
     """Book frames do not change this group."""
 
 
-@njit(cache=True)
+@fjit
 def footprint_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no cover - compiled
     """Write the 4 current-bar then the 16 closed-bar values as of ``ts``."""
     if i[I_NTR] > 0 and ts >= i[I_END]:  # ts is in a later bar: close (once)
@@ -338,7 +338,7 @@ def footprint_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: 
             out[N_CUR + k] = np.nan
 
 
-@njit(cache=True)
+@fjit
 def footprint_run(  # noqa: PLR0917 - the group batch signature
     f: Array,
     i: Array,

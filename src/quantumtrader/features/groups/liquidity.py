@@ -52,10 +52,10 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.group import FeatureDoc, Group, GroupContext
 from quantumtrader.features.groups._liquidity_docs import liquidity_docs
+from quantumtrader.features.jit import fjit, fjit_inline
 from quantumtrader.features.state import (
     RH_CAP,
     RH_COUNT,
@@ -84,19 +84,19 @@ F_TICK, F_INV, F_WSEC, F_PB, F_PA, F_SUMS = 0, 1, 2, 3, 4, 5
 F_EX = F_SUMS + NV
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _bank(i: Array) -> tuple[int, int]:  # pragma: no cover - compiled
     """``K`` and the offset of the current bank: keys ``(2, K)`` then sizes ``(2, K)``."""
     k = i[I_K]
     return k, F_EX + 2 * k + 4 * k * i[I_BANK]
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _key(price: float, inv_tick: float, dirn: float) -> float:  # pragma: no cover - compiled
     return dirn * float(np.floor(price * inv_tick + 0.5))
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _expire(f: Array, i: Array, ts: int) -> None:  # pragma: no cover - compiled
     """Drop ring entries with ``ts_entry <= ts - W`` from the window sums (exact 0 if empty).
 
@@ -132,7 +132,7 @@ def _expire(f: Array, i: Array, ts: int) -> None:  # pragma: no cover - compiled
     i[_H + RH_SEQ] += gone
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _push(  # noqa: PLR0917 - one ring entry
     f: Array, i: Array, ts: int, v0: float, v1: float, v2: float, v3: float, v4: float
 ) -> None:  # pragma: no cover - compiled
@@ -166,7 +166,7 @@ def _push(  # noqa: PLR0917 - one ring entry
     f[F_SUMS + 4] += v4
 
 
-@njit(cache=True)
+@fjit
 def liquidity_trade(  # noqa: PLR0917 - the group kernel signature
     f: Array, i: Array, ts: int, price: float, qty: float, side: int, buyer: int, seller: int
 ) -> None:  # pragma: no cover - compiled
@@ -194,7 +194,7 @@ def liquidity_trade(  # noqa: PLR0917 - the group kernel signature
     _push(f, i, ts, qty, hidden, 0.0, 0.0, 0.0)
 
 
-@njit(cache=True)
+@fjit
 def liquidity_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cover - compiled
     """One book frame: size added against the previous frame, then it becomes the last."""
     k, ob = _bank(i)
@@ -258,7 +258,7 @@ def liquidity_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: n
         _push(f, i, ts, 0.0, 0.0, touch, add_b, add_a)
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _slope(f: Array, okey: int, osz: int, n: int) -> float:  # pragma: no cover - compiled
     """OLS slope of cumulative size on tick distance from the best level (nan if n < 2)."""
     if n < 2:
@@ -283,7 +283,7 @@ def _slope(f: Array, okey: int, osz: int, n: int) -> float:  # pragma: no cover 
     return sxy / sxx if sxx > 0.0 else np.nan
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _depth(f: Array, osz: int, n: int) -> float:  # pragma: no cover - compiled
     tot = 0.0
     for j in range(n):
@@ -291,7 +291,7 @@ def _depth(f: Array, osz: int, n: int) -> float:  # pragma: no cover - compiled
     return tot
 
 
-@njit(cache=True)
+@fjit
 def liquidity_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no cover - compiled
     """Write the features as of ``ts`` (see the module docstring for the order)."""
     _expire(f, i, ts)
@@ -342,7 +342,7 @@ def liquidity_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: 
         out[o + 10] = np.nan
 
 
-@njit(cache=True)
+@fjit
 def liquidity_run(  # noqa: PLR0917 - the group batch signature
     f: Array,
     i: Array,

@@ -27,7 +27,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.group import FeatureDoc, Group, GroupContext
 from quantumtrader.features.groups._tape_broker import (
@@ -86,6 +85,7 @@ from quantumtrader.features.groups._tape_signals import (
     sweep_emit,
     sweep_trade,
 )
+from quantumtrader.features.jit import fjit, fjit_inline
 from quantumtrader.features.ring import mw_commit, mw_expire, mw_push, ring_count
 from quantumtrader.features.state import State
 
@@ -95,7 +95,7 @@ Array = np.ndarray[Any, Any]
 _NAN = np.nan
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _bucket(f: Array, q: float) -> int:  # pragma: no cover - compiled
     """0 small (q <= b0), 1 medium (<= b1), 2 large (< b3), 3 whale (>= b3)."""
     if q <= f[F_B0]:
@@ -107,7 +107,7 @@ def _bucket(f: Array, q: float) -> int:  # pragma: no cover - compiled
     return 3
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _signal(  # noqa: PLR0917 - flat kernel arguments
     f: Array, i: Array, ts: int, sweep: int, qb: float, qa: float, n: float
 ) -> None:  # pragma: no cover - compiled
@@ -125,7 +125,7 @@ def _signal(  # noqa: PLR0917 - flat kernel arguments
     mw_commit(f, NV_SIG, 1, F_SUM1, fo)
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def tape_trade(  # noqa: PLR0917 - the group kernel signature
     f: Array, i: Array, ts: int, price: float, qty: float, side: int, buyer: int, seller: int
 ) -> None:  # pragma: no cover - compiled
@@ -148,19 +148,19 @@ def tape_trade(  # noqa: PLR0917 - the group kernel signature
     broker_trade(f, i, ts, qty, side, buyer, seller)
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def tape_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cover - compiled
     """One book frame: remember it, credit iceberg refills."""
     qb, qa, n = iceberg_book(f, i, lv)
     _signal(f, i, ts, 0, qb, qa, n)
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def _ratio(a: float, b: float) -> float:  # pragma: no cover - compiled
     return a / b if b > 0.0 else _NAN
 
 
-@njit(cache=True)
+@fjit
 def tape_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no cover - compiled
     """Write the features as of ``ts`` in catalogue order."""
     nw = i[I_NW0]
@@ -239,7 +239,7 @@ def tape_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no co
             out[o + 1 + c] = f[cl + c] if sa > 0.0 else _NAN
 
 
-@njit(cache=True)
+@fjit
 def tape_run(  # noqa: PLR0917 - the group batch signature
     f: Array,
     i: Array,

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.group import FeatureDoc, Group, GroupContext
 from quantumtrader.features.groups._technical_docs import TechnicalParams, technical_docs
@@ -83,6 +82,7 @@ from quantumtrader.features.groups._technical_layout import (
     PIV_NS,
     RSI_NS,
 )
+from quantumtrader.features.jit import fjit, fjit_inline
 from quantumtrader.features.state import State, StateBuilder
 
 __all__ = ["TechnicalGroup"]
@@ -92,7 +92,7 @@ NS_SEC = 1_000_000_000
 MAX_PERIOD = 10_000  # bars; bounds the history kept in the state
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def technical_trade(  # noqa: PLR0917 - the group kernel signature
     f: Array, i: Array, ts: int, price: float, qty: float, side: int, buyer: int, seller: int
 ) -> None:  # pragma: no cover - compiled
@@ -113,12 +113,12 @@ def technical_trade(  # noqa: PLR0917 - the group kernel signature
     f[F_V] += qty
 
 
-@njit(cache=True)
+@fjit
 def technical_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cover - compiled
     """Book frames do not change this group."""
 
 
-@njit(cache=True, inline="always")
+@fjit_inline
 def technical_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no cover - compiled
     """Close the open bar if ``ts`` is past its end, then copy the outputs."""
     if i[I_OPEN] == 1 and ts >= i[I_BAR_END]:
@@ -128,7 +128,7 @@ def technical_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: 
         out[k] = f[o + k]
 
 
-@njit(cache=True)
+@fjit
 def technical_run(  # noqa: PLR0917 - the group batch signature
     f: Array,
     i: Array,

@@ -1,11 +1,10 @@
-"""numba decorators of the flow group's kernels: compiled without reference counting.
+"""numba decorators of the feature groups' kernels: compiled without reference counting.
 
-The flow kernels neither allocate nor keep arrays, so they are compiled with numba's
-target option ``_nrt=False``: numba could not prune the atomic incref/decref pairs on
-the ``f`` / ``i`` / ``out`` arrays from this branchy code, and they cost about a third
-of a trade's time (same approach as :mod:`quantumtrader.book.ladder`). ``_nrt`` has no
-public guarantee; a numba release that refuses it gets the plain kernels (same results,
-slower).
+Group kernels neither allocate nor keep arrays, so they are compiled with numba's target
+option ``_nrt=False``: numba cannot prune the atomic incref/decref pairs on the ``f`` /
+``i`` / ``out`` arrays from branchy code, and they cost about a third of a trade's time
+(same approach as :mod:`quantumtrader.book.ladder`). ``_nrt`` has no public guarantee; a
+numba release that refuses it gets the plain kernels (same results, slower).
 """
 
 from __future__ import annotations
