@@ -24,7 +24,10 @@ can run any group in the stream and in the batch path:
     ``lv[brow[e]]``), first emit every sample ``j`` with ``spos[j] == e`` at time
     ``sts[j]`` into ``out[j]``, then apply the event; after the last event emit the
     remaining samples. It calls exactly the three kernels above, which is what makes
-    the stream and batch paths agree bit for bit.
+    the stream and batch paths agree bit for bit. Each group writes this loop out
+    rather than sharing one that takes the kernels as arguments: numba cannot cache a
+    function specialised on function arguments, so a shared loop would recompile in
+    every process.
 
 Rules every group follows: state lives in the ``(f, i)`` arrays from
 :class:`~quantumtrader.features.state.StateBuilder`; each event pushes at most one entry

@@ -43,8 +43,10 @@ __all__ = [
     "ring_io",
     "ring_pop",
     "ring_push",
+    "ring_push_seq",
     "ring_seq_fo",
     "ring_seq_io",
+    "ring_start_seq",
 ]
 
 Array = np.ndarray[Any, Any]
@@ -59,6 +61,12 @@ def _h(r: int) -> int:  # pragma: no cover - compiled
 def ring_count(i: Array, r: int) -> int:  # pragma: no cover - compiled
     """Entries held by ring ``r``."""
     return int(i[_h(r) + RH_COUNT])
+
+
+@njit(cache=True, inline="always")
+def ring_start_seq(i: Array, r: int) -> int:  # pragma: no cover - compiled
+    """Sequence number of the oldest held entry of ring ``r``."""
+    return int(i[_h(r) + RH_SEQ])
 
 
 @njit(cache=True, inline="always")
@@ -91,6 +99,14 @@ def ring_push(i: Array, r: int) -> int:  # pragma: no cover - compiled
     else:
         i[h + RH_COUNT] = count + 1
     return int(row)
+
+
+@njit(cache=True, inline="always")
+def ring_push_seq(i: Array, r: int) -> int:  # pragma: no cover - compiled
+    """:func:`ring_push`, returning the new entry's sequence number instead of its row."""
+    seq = ring_end_seq(i, r)
+    ring_push(i, r)
+    return seq
 
 
 @njit(cache=True, inline="always")

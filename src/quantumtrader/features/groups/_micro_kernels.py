@@ -22,7 +22,7 @@ The group keeps five rings in its ``(f, i)`` state:
     ints ``n_first`` (1 or 0 once trimmed), ``n_run``.
 
 All offsets below are fixed; the per-window slots follow (:func:`layout`). Ring access
-goes through :mod:`._micro_ring` (no integer ``%`` in the hot loops).
+goes through :mod:`quantumtrader.features.ring` (no integer ``%`` in the hot loops).
 """
 
 from __future__ import annotations
@@ -33,17 +33,17 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from quantumtrader.features.groups._micro_ring import (
-    mwx_commit,
-    mwx_expire,
-    mwx_push,
-    rcount,
-    rend,
-    rfo,
-    rio,
-    rpop,
-    rpush,
-    rstart,
+from quantumtrader.features.ring import (
+    mw_commit,
+    mw_expire,
+    mw_push,
+    ring_count,
+    ring_end_seq,
+    ring_pop,
+    ring_push_seq,
+    ring_seq_fo,
+    ring_seq_io,
+    ring_start_seq,
 )
 from quantumtrader.features.state import ring_header
 
@@ -159,7 +159,7 @@ def realized_mature(f: Array, i: Array, t: int, nw: int, rsums: int) -> None:  #
     mid is the mid as of ``ts + D`` whenever this runs. Trades matured while the book
     is one-sided get ``ok = 0`` and count nowhere.
     """
-    end = rend(i, R_REAL)
+    end = ring_end_seq(i, R_REAL)
     m = i[I_MAT]
     if m >= end:
         return
@@ -167,11 +167,11 @@ def realized_mature(f: Array, i: Array, t: int, nw: int, rsums: int) -> None:  #
     mid = f[F_MID]
     ok = mid > 0.0
     while m < end:
-        io = rio(i, R_REAL, m)
+        io = ring_seq_io(i, R_REAL, m)
         if i[io + RI_TS] + hor >= t:
             break
         if ok:
-            fo = rfo(i, R_REAL, m)
+            fo = ring_seq_fo(i, R_REAL, m)
             q = f[fo + RF_Q]
             m0 = f[fo + RF_M0]
             rs = 2.0 * q * (f[fo + RF_P] - mid) / m0 * BPS
@@ -202,11 +202,11 @@ def realized_expire(  # noqa: PLR0917 - numba kernels take flat arrays positiona
         cut = t - i[wins + w]
         base = rsums + 3 * w
         while s < m:
-            io = rio(i, R_REAL, s)
+            io = ring_seq_io(i, R_REAL, s)
             if i[io + RI_TS] + hor > cut:
                 break
             if i[io + RI_OK]:
-                fo = rfo(i, R_REAL, s)
+                fo = ring_seq_fo(i, R_REAL, s)
                 f[base] -= f[fo + RF_RS]
                 f[base + 1] -= f[fo + RF_IMP]
                 f[base + 2] -= 1.0
@@ -217,8 +217,8 @@ def realized_expire(  # noqa: PLR0917 - numba kernels take flat arrays positiona
             f[base + 2] = 0.0
         i[rtails + w] = s
         lo = min(lo, s)
-    while rcount(i, R_REAL) > 0 and rstart(i, R_REAL) < lo:
-        rpop(i, R_REAL)
+    while ring_count(i, R_REAL) > 0 and ring_start_seq(i, R_REAL) < lo:
+        ring_pop(i, R_REAL)
 
 
 @njit(cache=True, inline="always")
@@ -226,9 +226,9 @@ def realized_push(  # noqa: PLR0917 - numba kernels take flat arrays positionall
     f: Array, i: Array, ts: int, price: float, q: int, mid: float
 ) -> None:  # pragma: no cover
     """Queue one signed trade (with the mid at its time) for its realized spread."""
-    seq = rpush(i, R_REAL)
-    fo = rfo(i, R_REAL, seq)
-    io = rio(i, R_REAL, seq)
+    seq = ring_push_seq(i, R_REAL)
+    fo = ring_seq_fo(i, R_REAL, seq)
+    io = ring_seq_io(i, R_REAL, seq)
     f[fo + RF_P] = price
     f[fo + RF_Q] = q
     f[fo + RF_M0] = mid
@@ -244,18 +244,18 @@ def roll_add(f: Array, i: Array, dp: int) -> None:  # pragma: no cover - compile
     if i[I_HASDP]:
         a = float(dp)
         b = float(i[I_PREVDP])
-        fo = rfo(i, R_ROLL, rpush(i, R_ROLL))
+        fo = ring_seq_fo(i, R_ROLL, ring_push_seq(i, R_ROLL))
         f[fo] = a
         f[fo + 1] = b
         f[F_RSA] += a
         f[F_RSB] += b
         f[F_RSAB] += a * b
-        if rcount(i, R_ROLL) > i[I_ROLLN]:
-            fo = rfo(i, R_ROLL, rstart(i, R_ROLL))
+        if ring_count(i, R_ROLL) > i[I_ROLLN]:
+            fo = ring_seq_fo(i, R_ROLL, ring_start_seq(i, R_ROLL))
             f[F_RSA] -= f[fo]
             f[F_RSB] -= f[fo + 1]
             f[F_RSAB] -= f[fo] * f[fo + 1]
-            rpop(i, R_ROLL)
+            ring_pop(i, R_ROLL)
     i[I_PREVDP] = dp
     i[I_HASDP] = 1
 
@@ -277,9 +277,9 @@ def kyle_point(f: Array, i: Array) -> tuple[float, float, float, float]:  # prag
 def kyle_close(f: Array, i: Array, ts: int) -> None:  # pragma: no cover - compiled
     """Close the open bucket: push its point if a previous close exists, keep its close."""
     if i[I_KHASPREV]:
-        mwx_expire(f, i, R_KYLE, NVK, 1, F_KSUM, I_KTAIL, I_KWIN, ts)
+        mw_expire(f, i, R_KYLE, NVK, 1, F_KSUM, I_KTAIL, I_KWIN, ts)
         stamp = min(i[I_KEND], ts)
-        fo = mwx_push(i, R_KYLE, stamp)
+        fo = mw_push(i, R_KYLE, stamp)
         x, y, ami, amin = kyle_point(f, i)
         f[fo + K_X] = x
         f[fo + K_Y] = y
@@ -289,7 +289,7 @@ def kyle_close(f: Array, i: Array, ts: int) -> None:  # pragma: no cover - compi
         f[fo + K_N] = 1.0
         f[fo + K_AMI] = ami
         f[fo + K_AMIN] = amin
-        mwx_commit(f, NVK, 1, F_KSUM, fo)
+        mw_commit(f, NVK, 1, F_KSUM, fo)
     i[I_KPREV] = i[I_KCLOSE]
     f[F_KPREVP] = f[F_KCLOSEP]
     i[I_KHASPREV] = 1
@@ -337,9 +337,9 @@ def tox_trim(f: Array, i: Array) -> None:  # pragma: no cover - compiled
     n = i[I_XN]
     c = i[I_XC]
     while c > n:
-        old = rstart(i, R_TOX)
-        fo = rfo(i, R_TOX, old)
-        io = rio(i, R_TOX, old)
+        old = ring_start_seq(i, R_TOX)
+        fo = ring_seq_fo(i, R_TOX, old)
+        io = ring_seq_io(i, R_TOX, old)
         if i[io + XI_NF] > 0:
             f[F_XS + S_EX] -= f[fo + X_EX]
             f[F_XS + S_SG] -= f[fo + X_SG]
@@ -355,7 +355,7 @@ def tox_trim(f: Array, i: Array) -> None:  # pragma: no cover - compiled
             i[io + XI_NR] -= k
             c -= k
         if i[io + XI_NF] == 0 and i[io + XI_NR] == 0:
-            rpop(i, R_TOX)
+            ring_pop(i, R_TOX)
     i[I_XC] = c
 
 
@@ -420,9 +420,9 @@ def tox_complete(  # noqa: PLR0917 - numba kernels take flat arrays positionally
     c = i[I_XC]
     share = _bvc_share(dp, f[F_XS + S_DP], f[F_XS + S_DP2], c)
     bvc = abs(2.0 * share - 1.0)
-    seq = rpush(i, R_TOX)
-    fo = rfo(i, R_TOX, seq)
-    io = rio(i, R_TOX, seq)
+    seq = ring_push_seq(i, R_TOX)
+    fo = ring_seq_fo(i, R_TOX, seq)
+    io = ring_seq_io(i, R_TOX, seq)
     f[fo + X_EX] = abs(b - s)
     f[fo + X_SG] = b - s
     f[fo + X_BVC] = bvc
@@ -462,7 +462,7 @@ def tox_emit(f: Array, i: Array, out: Array, o: int) -> None:  # pragma: no cove
 @njit(cache=True, inline="always")
 def roll_emit(f: Array, i: Array, out: Array, o: int) -> None:  # pragma: no cover - compiled
     """Write Roll's spread and the first-order autocovariance at ``out[o:o+2]``."""
-    n = rcount(i, R_ROLL)
+    n = ring_count(i, R_ROLL)
     if n < i[I_ROLLN]:
         out[o] = _NAN
         out[o + 1] = _NAN

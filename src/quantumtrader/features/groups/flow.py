@@ -36,14 +36,13 @@ import numpy as np
 from quantumtrader.features.group import FeatureDoc, Group, GroupContext
 from quantumtrader.features.groups._flow_docs import flow_docs, flow_spec
 from quantumtrader.features.groups._flow_ring import (
-    fr_commit,
-    fr_expire,
     fr_pop_below,
     fr_push,
     fr_row,
 )
 from quantumtrader.features.groups._flow_vap import VH_INTS, vh_add, vh_clear, vh_stats, vh_sub
 from quantumtrader.features.jit import fjit, fjit_inline
+from quantumtrader.features.ring import mw_commit, mw_expire
 from quantumtrader.features.state import (
     RH_CAP,
     RH_COUNT,
@@ -173,7 +172,7 @@ def flow_trade(  # noqa: PLR0917 - the group kernel signature
     f[fo + 2] = qty
     f[fo + 3] = pq
     f[fo + 4] = price
-    fr_commit(f, NV_T, i[I_NW], fts, fo)
+    mw_commit(f, NV_T, i[I_NW], fts, fo)
     for k in range(nofi):
         v = _ratio(f[fts + NV_T * k], f[fts + NV_T * k + 1])
         f[lv + k] = v
@@ -202,7 +201,7 @@ def flow_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cov
     have = i[I_NFR] > 0
     fo = 0
     if have:
-        fr_expire(f, i, R_B, nvb, i[I_NBW], i[I_FBS], i[I_BTAILS], i[I_BWINS], ts)
+        mw_expire(f, i, R_B, nvb, i[I_NBW], i[I_FBS], i[I_BTAILS], i[I_BWINS], ts)
         row = fr_push(i, _H_B, ts)
         fo = i[_H_B + RH_FOFF] + row * i[_H_B + RH_NF]
     d1 = 0.0
@@ -237,7 +236,7 @@ def flow_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cov
         f[fo + L] = d1
         f[fo + L + 1] = 1.0
         f[F_EV] = f[fo]
-        fr_commit(f, nvb, i[I_NBW], i[I_FBS], fo)
+        mw_commit(f, nvb, i[I_NBW], i[I_FBS], fo)
     i[I_NFR] += 1
 
 
@@ -277,7 +276,7 @@ def flow_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no co
     """Write every output as of ``ts`` (order of :meth:`FlowGroup.docs`)."""
     _expire_trades(f, i, ts)
     L = i[I_NL]
-    fr_expire(f, i, R_B, L + 2, i[I_NBW], i[I_FBS], i[I_BTAILS], i[I_BWINS], ts)
+    mw_expire(f, i, R_B, L + 2, i[I_NBW], i[I_FBS], i[I_BTAILS], i[I_BWINS], ts)
     nofi = i[I_NOFI]
     fts = i[I_FTS]
     tw = i[I_TWINS]

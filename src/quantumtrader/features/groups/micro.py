@@ -33,11 +33,10 @@ at every call cost about as much as the features themselves.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar, cast
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
-from numba import njit
 
 from quantumtrader.features.group import FeatureDoc, Group, GroupContext
 from quantumtrader.features.groups._micro_docs import micro_docs
@@ -117,13 +116,14 @@ from quantumtrader.features.groups._micro_kernels import (
     tox_add,
     tox_emit,
 )
-from quantumtrader.features.groups._micro_ring import (
-    mwx_commit,
-    mwx_expire,
-    mwx_push,
-    rcount,
-    rend,
-    rio,
+from quantumtrader.features.jit import fjit, fjit_inline
+from quantumtrader.features.ring import (
+    mw_commit,
+    mw_expire,
+    mw_push,
+    ring_count,
+    ring_end_seq,
+    ring_seq_io,
 )
 from quantumtrader.features.state import State, StateBuilder
 
@@ -134,21 +134,9 @@ _NAN = np.nan
 _NS_MS = 1e6
 _N_HEAD = 3  # quoted spreads before the per-window blocks
 _N_TAIL = 11  # Kyle (2), Amihud, Roll (2), toxicity (3), runs (2), since-last
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _kernel(*, inline: bool) -> Callable[[_F], _F]:
-    """``njit(cache=True)`` without NRT reference counting (the kernels never allocate).
-
-    ``_nrt`` is a numba option missing from its type stubs, hence the dict and the cast.
-    """
-    opts: dict[str, Any] = {"cache": True, "_nrt": False}
-    if inline:
-        opts["inline"] = "always"
-    return cast("Callable[[_F], _F]", njit(**opts))
-
-
-@_kernel(inline=True)
+@fjit_inline
 def micro_trade(  # noqa: PLR0917 - the group kernel signature
     f: Array, i: Array, ts: int, price: float, qty: float, side: int, buyer: int, seller: int
 ) -> None:  # pragma: no cover - compiled
@@ -165,9 +153,9 @@ def micro_trade(  # noqa: PLR0917 - the group kernel signature
         i[I_DNRUN] = 0
         i[I_HASDP] = 0
         i[I_HASR] = 0
-    if rcount(i, R_REAL) > 0:  # trades-only data never queue a trade here
+    if ring_count(i, R_REAL) > 0:  # trades-only data never queue a trade here
         m = i[I_MAT]
-        if m < rend(i, R_REAL) and i[rio(i, R_REAL, m)] + i[I_HOR] < ts:
+        if m < ring_end_seq(i, R_REAL) and i[ring_seq_io(i, R_REAL, m)] + i[I_HOR] < ts:
             realized_mature(f, i, ts, nw, rsums)
         realized_expire(f, i, ts, nw, wins, rtails, rsums)
     # tick rule, runs, Roll pairs, log returns, inter-trade gap
@@ -232,8 +220,8 @@ def micro_trade(  # noqa: PLR0917 - the group kernel signature
     i[I_KCLOSE] = pt
     f[F_KCLOSEP] = price
     # windowed sums
-    mwx_expire(f, i, R_TRADE, NV, nw, wsums, tails, wins, ts)
-    fo = mwx_push(i, R_TRADE, ts)
+    mw_expire(f, i, R_TRADE, NV, nw, wsums, tails, wins, ts)
+    fo = mw_push(i, R_TRADE, ts)
     sgn = 1 if side > 0 else (-1 if side < 0 else 0)
     f[fo + C_EFF] = eff
     f[fo + C_EFFN] = effn
@@ -251,7 +239,7 @@ def micro_trade(  # noqa: PLR0917 - the group kernel signature
     f[fo + C_R2] = r2
     f[fo + C_BP] = bp
     f[fo + C_NZ] = nz
-    mwx_commit(f, NV, nw, wsums, fo)
+    mw_commit(f, NV, nw, wsums, fo)
     tox_add(f, i, pt, qty, sgn)
     i[I_PREVTICK] = pt
     f[F_LASTP] = price
@@ -260,7 +248,7 @@ def micro_trade(  # noqa: PLR0917 - the group kernel signature
     i[I_NTR] += 1
 
 
-@_kernel(inline=True)
+@fjit_inline
 def micro_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no cover - compiled
     """One book frame: mature pending realized spreads with the old mid, then update."""
     nw, _, _, _, _, rsums = layout(i)
@@ -277,14 +265,14 @@ def micro_book(f: Array, i: Array, ts: int, lv: Array) -> None:  # pragma: no co
         f[F_MID] = _NAN
 
 
-@_kernel(inline=True)
+@fjit_inline
 def micro_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no cover - compiled
     """Write every output as of ``ts`` (see :meth:`MicroGroup.docs` for the order)."""
     nw, wins, tails, rtails, wsums, rsums = layout(i)
     realized_mature(f, i, ts, nw, rsums)
     realized_expire(f, i, ts, nw, wins, rtails, rsums)
-    mwx_expire(f, i, R_TRADE, NV, nw, wsums, tails, wins, ts)
-    mwx_expire(f, i, R_KYLE, NVK, 1, F_KSUM, I_KTAIL, I_KWIN, ts)
+    mw_expire(f, i, R_TRADE, NV, nw, wsums, tails, wins, ts)
+    mw_expire(f, i, R_KYLE, NVK, 1, F_KSUM, I_KTAIL, I_KWIN, ts)
     bid = f[F_BID]
     ask = f[F_ASK]
     mid = 0.5 * (bid + ask)
@@ -336,7 +324,7 @@ def micro_emit(f: Array, i: Array, ts: int, out: Array) -> None:  # pragma: no c
     out[o + 10] = (ts - i[I_LASTTS]) / _NS_MS if i[I_NTR] > 0 else _NAN
 
 
-@_kernel(inline=False)
+@fjit
 def micro_run(  # noqa: PLR0917 - the group batch signature
     f: Array,
     i: Array,
