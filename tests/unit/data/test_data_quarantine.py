@@ -74,7 +74,9 @@ def test_garbage_in_format_b(real_day: DayBatch, tmp_path: Path) -> None:
     assert [r.field for r in q] == [field for _, field in junk]
 
 
-_FIELD = st.text(alphabet=st.characters(blacklist_characters="\r\n"), max_size=12)
+_FIELD = st.text(  # no lone surrogates: a UTF-8 file cannot hold them
+    alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=12
+)
 
 
 @st.composite
