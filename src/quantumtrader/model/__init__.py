@@ -36,6 +36,7 @@ from quantumtrader.model.book_arrow import (
 )
 from quantumtrader.model.contracts import MONTH_CODES, contract_code, expiry, parse_contract
 from quantumtrader.model.events import Aggressor, Trade, TradeKind
+from quantumtrader.model.feature_vector import FeatureVector
 from quantumtrader.model.instruments import (
     InstrumentSpec,
     TradingHours,
@@ -57,6 +58,7 @@ from quantumtrader.model.positions import Ledger, RoundTrip, exit_reason
 from quantumtrader.model.signals import Action, Decision, Signal
 
 __all__ = [
+    "FeatureVector",
     "BOOK_FIELDS",
     "BOOK_SCHEMA",
     "F_EXEC",

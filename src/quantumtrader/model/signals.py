@@ -6,7 +6,7 @@ import enum
 
 import msgspec
 
-__all__ = ["Action", "Decision", "Signal"]
+__all__ = ["Action", "AgentPerformance", "Decision", "Signal"]
 
 
 class Action(enum.StrEnum):
@@ -76,3 +76,33 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     reasons: tuple[str, ...] = ()
     consensus: dict[str, float] = msgspec.field(default_factory=dict)
     signals: tuple[str, ...] = ()
+
+
+class AgentPerformance(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """An agent's running record after a closed trade (the ``agent_performance`` stream).
+
+    Attributes
+    ----------
+    ts
+        Market time of the closing fill, ns UTC.
+    agent_id
+        Agent credited (the coordinator's decisions are attributed to every agent).
+    symbol
+        Instrument.
+    round_trips
+        Closed trades so far.
+    last_pnl
+        Net P&L of the trade just closed, instrument currency (after fees).
+    net_pnl
+        Net P&L of all closed trades so far.
+    note
+        Exit reason of the trade just closed.
+    """
+
+    ts: int
+    agent_id: str
+    symbol: str
+    round_trips: int
+    last_pnl: float
+    net_pnl: float
+    note: str = ""
