@@ -13,9 +13,12 @@ import logging
 import time
 from collections.abc import Callable
 
+import valkey
+
 from quantumtrader.bus.codec import Message
 from quantumtrader.bus.messages import EndOfStream
 from quantumtrader.bus.pubsub import Subscriber
+from quantumtrader.core.errors import BusError
 
 __all__ = ["SequencedInbox"]
 
@@ -43,6 +46,11 @@ class SequencedInbox:
 
     Attributes
     ----------
+    last_wall_ns
+        Publication wall time of the message :meth:`get` returned last (0 when it was
+        read from the stream).
+    lag_ns
+        Wall-clock delay of the latest live message, ns.
     end_seq
         Last sequence number once the feed's :class:`EndOfStream` was seen, else None.
     recovered
@@ -63,10 +71,11 @@ class SequencedInbox:
         self.seq_of = seq_of
         self.ts_of = ts_of
         self.gap_wait_s = gap_wait_s
-        self.buf: dict[int, Message] = {}
+        self.buf: dict[int, tuple[Message, int]] = {}
         self.end_seq: int | None = None
         self.recovered = 0
         self.last_ts = 0
+        self.last_wall_ns = 0
         self.lag_ns = 0
         self.next_seq = 0
 
@@ -86,7 +95,7 @@ class SequencedInbox:
             return
         seq = self.seq_of(msg)
         if seq is not None and seq >= self.next_seq:
-            self.buf[seq] = msg
+            self.buf[seq] = (msg, wall_ns)
             if wall_ns:
                 self.lag_ns = time.time_ns() - wall_ns
 
@@ -102,8 +111,9 @@ class SequencedInbox:
         buf = self.buf
         waited = time.monotonic()
         while True:
-            msg = buf.pop(seq, None)
-            if msg is not None:
+            got = buf.pop(seq, None)
+            if got is not None:
+                msg, self.last_wall_ns = got
                 self.last_ts = self.ts_of(msg)
                 self.next_seq = seq + 1
                 return msg
@@ -121,12 +131,17 @@ class SequencedInbox:
 
     def _recover(self, seq: int) -> None:
         got = 0
-        for msg in self.catch_up(self.last_ts):
+        try:
+            persisted = self.catch_up(self.last_ts)
+        except (BusError, valkey.exceptions.ConnectionError, valkey.exceptions.TimeoutError) as exc:
+            log.warning("cannot read the stream yet (%s); will retry", exc)
+            return
+        for msg in persisted:
             s = self.seq_of(msg)
             if isinstance(msg, EndOfStream):
                 self.end_seq = msg.last_seq
             elif s is not None and s >= seq and s not in self.buf:
-                self.buf[s] = msg
+                self.buf[s] = (msg, 0)
                 got += 1
         for s in [s for s in self.buf if s < seq]:
             del self.buf[s]

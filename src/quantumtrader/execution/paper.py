@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from multiprocessing.synchronize import Event
+from pathlib import Path
 
 import msgspec
+import numpy as np
 
 from quantumtrader.bus import (
     Cancel,
@@ -112,6 +115,7 @@ class ExecutionService:
         )
         self.inbox = SequencedInbox(sub, self._catch_up, seq_of=_trade_seq, ts_of=_trade_ts)
         self.results: dict[int, StepResult] = {}
+        self.latency: list[int] = []
         self.last_price = float("nan")
 
     def _catch_up(self, after_ts: int) -> list[Message]:
@@ -171,6 +175,8 @@ class ExecutionService:
         if done is not None:
             return done
         w = self.rt.writer
+        if isinstance(cmd, Submit) and cmd.tick_wall_ns:
+            self.latency.append(time.time_ns() - cmd.tick_wall_ns)
         if isinstance(cmd, Submit) and self.halted:
             res = self._state(cmd.cmd_id, ok=False, error=self.halted)
             self._remember(res)
@@ -295,6 +301,10 @@ def run_execution(run: RunContext, cfg: ExecutionConfig, go: Event | None = None
                 rt.report(_status(rt, svc))
         rt.report(msgspec.structs.replace(_status(rt, svc), done=True), force=True)
     finally:
+        if svc.latency:
+            folder = Path(run.run_dir) / "latency"
+            folder.mkdir(parents=True, exist_ok=True)
+            np.save(folder / "tick_to_order.npy", np.asarray(svc.latency, dtype=np.int64))
         server.close()
         svc.inbox.sub.close()
         rt.close()

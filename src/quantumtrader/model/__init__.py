@@ -58,7 +58,6 @@ from quantumtrader.model.positions import Ledger, RoundTrip, exit_reason
 from quantumtrader.model.signals import Action, Decision, Signal
 
 __all__ = [
-    "FeatureVector",
     "BOOK_FIELDS",
     "BOOK_SCHEMA",
     "F_EXEC",
@@ -79,6 +78,7 @@ __all__ = [
     "BookSnapshot",
     "Broker",
     "Decision",
+    "FeatureVector",
     "Fill",
     "InstrumentSpec",
     "Ledger",

@@ -54,9 +54,19 @@ def test_start_failure_names_the_log_file(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         srv = EmbeddedValkey(tmp_path / "vk", port=busy.getsockname()[1])
-        with pytest.raises(BusError, match="valkey.log"):
+        with pytest.raises(BusError, match=r"valkey\.log"):
             srv.start(timeout_s=3.0)
     assert not srv.running()
+
+
+def test_one_server_per_data_dir(tmp_path: Path) -> None:
+    with EmbeddedValkey(tmp_path / "vk") as first:
+        second = EmbeddedValkey(tmp_path / "vk")
+        with pytest.raises(BusError, match=f"pid {first.pid}"):
+            second.start()
+        assert first.running()
+    second.start()  # once the first is gone the directory is free
+    second.stop()
 
 
 def test_port_before_start_is_an_error(tmp_path: Path) -> None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import msgspec
+import numpy as np
 
 from quantumtrader.agents import (
     Coordinator,
@@ -159,6 +161,7 @@ def run_agents(run: RunContext, cfg: AgentsConfig, go: Event | None = None) -> N
     vectors = feature_inbox(rt, "agents", "flow", run.streams.order_flow.name(sym))
     rt.report(rt.base_status(), force=True)
     session: ReplaySession | None = None
+    latency: list[int] = []
     seq = 0
     last_ts = 0
     try:
@@ -173,7 +176,11 @@ def run_agents(run: RunContext, cfg: AgentsConfig, go: Event | None = None) -> N
             if session is None:
                 session = engine.session(t)
             broker.current_seq = seq
+            broker.current_wall_ns = trades.last_wall_ns
+            n_dec = outbox.n_decisions
             session.fire_due(t)
+            if outbox.n_decisions > n_dec and trades.last_wall_ns:
+                latency.append(time.time_ns() - trades.last_wall_ns)
             features.values = vec.values
             session.trade(t, msg.price, msg.qty, int(msg.aggressor), int(msg.trade_kind), seq=seq)
             last_ts = t
@@ -186,6 +193,7 @@ def run_agents(run: RunContext, cfg: AgentsConfig, go: Event | None = None) -> N
             result = session.finish(last_ts, seq)
             out = Path(run.run_dir) / "result.json"
             out.write_bytes(result.to_json())
+            _save_latency(run, "tick_to_decision", latency)
             log.info(
                 "agents: %d events, %d decisions, %d fills",
                 seq,
@@ -205,6 +213,13 @@ def run_agents(run: RunContext, cfg: AgentsConfig, go: Event | None = None) -> N
         trades.sub.close()
         vectors.sub.close()
         rt.close()
+
+
+def _save_latency(run: RunContext, name: str, values: list[int]) -> None:
+    """Write wall-clock latencies (ns, int64) to ``<run>/latency/<name>.npy``."""
+    folder = Path(run.run_dir) / "latency"
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / f"{name}.npy", np.asarray(values, dtype=np.int64))
 
 
 def _status(  # noqa: PLR0917 - the pieces a status line shows

@@ -36,9 +36,9 @@ class RemoteBroker:
 
     Attributes
     ----------
-    current_seq
-        Feed sequence number of the next trade; set by the agents' loop before the
-        timers that precede it fire.
+    current_seq, current_wall_ns
+        Feed sequence number and publication wall time of the next trade; set by the
+        agents' loop before the timers that precede it fire.
     orders, calls
         Orders submitted, and commands that waited for an answer.
     """
@@ -48,6 +48,7 @@ class RemoteBroker:
         self.symbol = symbol
         self.idle_step = idle_step
         self.current_seq = 0
+        self.current_wall_ns = 0
         self.orders = 0
         self.calls = 0
         self._position = 0
@@ -72,7 +73,13 @@ class RemoteBroker:
         BrokerError
             If the execution process refused it (the message is its reason).
         """
-        r = self._call(Submit(cmd_id=self.client.next_id(), at_seq=self.current_seq, order=order))
+        cmd = Submit(
+            cmd_id=self.client.next_id(),
+            at_seq=self.current_seq,
+            order=order,
+            tick_wall_ns=self.current_wall_ns,
+        )
+        r = self._call(cmd)
         if not r.ok:
             raise BrokerError(f"order {order.order_id} refused: {r.error}")
         self.orders += 1

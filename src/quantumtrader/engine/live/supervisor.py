@@ -107,6 +107,7 @@ class Supervisor:
         self.collector = StatusCollector(self.zmq, run.bus.endpoint("status"))
         self.error = ""
         self.stopping = False
+        self.stopped = False
 
     @property
     def status(self) -> dict[str, Status]:
@@ -185,7 +186,10 @@ class Supervisor:
 
     def stop(self, timeout_s: float = 20.0) -> None:
         """SIGTERM every stage (feed first), wait for each to flush and exit, then
-        SIGKILL what is left."""
+        SIGKILL what is left. Calling it again does nothing."""
+        if self.stopped:
+            return
+        self.stopped = True
         self.stopping = True
         order = ["feed", "features", "agents", "execution"]
         names = sorted(self.procs, key=lambda n: order.index(n) if n in order else 99)
