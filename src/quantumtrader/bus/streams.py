@@ -1,12 +1,9 @@
 """Writing Valkey streams: time-based ids, a pipelined writer and its local spool.
 
-Entry ids are ``<ms>-<k>``: the market time of the message in ms and a counter within
-that ms, so ``XRANGE`` by time is time travel, and a replayed entry carries the id it
-had the first time — an entry the server already holds is recognised (its id is not
-above the stream's last id) and counted as a duplicate instead of being written twice.
-
-When Valkey cannot be reached, entries go to an append-only spool file (fsync before
-:meth:`StreamWriter.add_now` returns) and are replayed, in order, once it is back.
+Entry ids are ``<ms>-<k>`` (market time in ms, counter within the ms): ``XRANGE`` by
+time is time travel, and a replayed entry keeps its id, so one the server already
+holds (id not above the stream's last) counts as a duplicate, never written twice.
+Without Valkey, entries go to a spool file (fsynced) and are replayed in order later.
 
 References
 ----------
@@ -15,13 +12,13 @@ Valkey streams and ``XADD`` ids: https://valkey.io/topics/streams-intro/
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import struct
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -47,6 +44,7 @@ _NS_PER_MS = 1_000_000
 _RECONNECT_EVERY_S = 0.2
 _REPLAY_CHUNK = 2048
 _HEADER = struct.Struct("<II")  # body length, crc32 of the body
+_OUTAGE = (valkey.exceptions.ConnectionError, valkey.exceptions.TimeoutError)
 
 
 def parse_id(stream_id: str | bytes) -> tuple[int, int]:
@@ -99,10 +97,9 @@ class IdGen:
 def message_ts(msg: Message) -> int:
     """Market time of ``msg``, ns UTC (0 for messages without one).
 
-    ``ts_event`` of market data and feature vectors, ``ts`` of signals, decisions,
-    agent performance and trading events,
-    ``order.ts`` of a :class:`Submit`, ``wall_ns`` of a :class:`Status`, ``last_ts`` of
-    an :class:`EndOfStream`.
+    ``ts_event`` of market data and feature vectors; ``ts`` of signals, decisions,
+    agent performance and trading events; ``order.ts`` of a :class:`Submit`;
+    ``wall_ns`` of a :class:`Status`; ``last_ts`` of an :class:`EndOfStream`.
     """
     if isinstance(msg, Trade | BookDelta | FeatureVector | Quote | BookSnapshot):
         return msg.ts_event
@@ -170,8 +167,6 @@ class Spool:
                 fh.truncate(end)
                 os.fsync(fh.fileno())
         self.count, self._size = count, end
-        if count:
-            log.info("spool %s holds %d stream entries to replay", self.path, count)
 
     def _scan(self, fh: IO[bytes], limit: int | None = None) -> Iterator[tuple[SpoolRecord, int]]:
         """Records of ``fh`` with the offset after each, stopping at a torn one."""
@@ -192,7 +187,13 @@ class Spool:
             yield SpoolRecord(*fields), pos
 
     def append(self, records: list[SpoolRecord]) -> None:
-        """Append ``records`` and fsync (they are persisted when this returns)."""
+        """Append ``records`` and fsync (they are persisted when this returns).
+
+        Raises
+        ------
+        BusError
+            If the file cannot be written (the spool keeps its earlier records).
+        """
         if not records:
             return
         chunks: list[bytes] = []
@@ -201,12 +202,17 @@ class Spool:
             chunks.append(_HEADER.pack(len(body), zlib.crc32(body)))
             chunks.append(body)
         data = b"".join(chunks)
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = self.path.open("ab")
-        self._fh.write(data)
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        try:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = self.path.open("ab")
+            self._fh.write(data)
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:  # e.g. disk full: cut the partial write, keep the rest
+            if self._fh is not None:
+                self._fh.truncate(self._size)
+            raise BusError(f"cannot write stream spool {self.path}: {exc}") from exc
         self._size += len(data)
         self.count += len(records)
 
@@ -220,9 +226,7 @@ class Spool:
 
     def clear(self) -> None:
         """Remove the spool file (all its records were written)."""
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        self.close()
         self.path.unlink(missing_ok=True)
         self.count = self._size = 0
 
@@ -231,14 +235,6 @@ class Spool:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
-
-
-@dataclass(slots=True)
-class _Pending:
-    """Entries waiting to be sent, in order."""
-
-    records: list[SpoolRecord]
-    since: float = 0.0
 
 
 class StreamWriter:
@@ -271,17 +267,13 @@ class StreamWriter:
 
     Notes
     -----
-    Not thread-safe: one writer per thread. While the spool is not empty every
-    flush goes through it, so the order of entries is kept; a reconnect is tried at
-    most every 200 ms (:meth:`flush` and :meth:`close` try at once). An authentication
-    failure is not an outage: the entries are spooled and :class:`BusError` raised.
-    A spooled entry the server refuses for another reason (e.g. the key holds
-    another type) raises :class:`BusError` at every replay until it is fixed.
-
-    Ids of a key are resumed from the stream's ``last-generated-id`` the first time
-    the key is used; when Valkey is away then, the key starts from its first
-    message's time and is resumed at the next reconnect (entries below the stream's
-    last id are then counted as duplicates, which they are for a replayed feed).
+    Not thread-safe. While the spool is not empty every flush goes through it (order
+    is kept); a reconnect is tried at most every 200 ms (:meth:`flush`, :meth:`close`
+    at once). A refused password spools the entries and raises :class:`BusError`; a
+    spooled entry refused for another reason raises it at every replay.
+    A key's ids resume from the stream's ``last-generated-id`` at its first use (if
+    Valkey is away then: at the next reconnect; entries of a replayed feed below
+    that id count as duplicates).
     """
 
     def __init__(
@@ -299,7 +291,8 @@ class StreamWriter:
         self._spool = Spool(Path(spool_path))
         self.batch = batch
         self.flush_ms = flush_ms
-        self._buf = _Pending([])
+        self._buf: list[SpoolRecord] = []
+        self._since = 0.0  # monotonic time of the oldest buffered entry
         self._ids: dict[str, IdGen] = {}
         self._unresumed: set[str] = set()
         self.written = 0
@@ -323,9 +316,7 @@ class StreamWriter:
     @property
     def buffered(self) -> int:
         """Entries in memory, not yet sent."""
-        return len(self._buf.records)
-
-    # -- public API ------------------------------------------------------------------
+        return len(self._buf)
 
     def add(self, key: str, spec: StreamSpec, msg: Message, ts_ns: int | None = None) -> str:
         """Buffer an ``XADD key MAXLEN ~ spec.maxlen <id> m <msg>``; returns the id.
@@ -339,10 +330,10 @@ class StreamWriter:
             If the server refuses an entry for a reason other than an outage.
         """
         entry_id = self._next_id(key, msg if ts_ns is None else ts_ns)
-        if not self._buf.records:
-            self._buf.since = time.monotonic()
-        self._buf.records.append(SpoolRecord(key, entry_id, spec.maxlen, spec.ttl_s, encode(msg)))
-        if len(self._buf.records) >= self.batch or self._due():
+        if not self._buf:
+            self._since = time.monotonic()
+        self._buf.append(SpoolRecord(key, entry_id, spec.maxlen, spec.ttl_s, encode(msg)))
+        if len(self._buf) >= self.batch or self._due():
             self._flush(force=False)
         return entry_id
 
@@ -379,12 +370,8 @@ class StreamWriter:
         self._spool.close()
         self._drop_client()
 
-    # -- internals -------------------------------------------------------------------
-
     def _due(self) -> bool:
-        return bool(self._buf.records) and (
-            time.monotonic() - self._buf.since >= self.flush_ms / 1000.0
-        )
+        return bool(self._buf) and time.monotonic() - self._since >= self.flush_ms / 1000.0
 
     def _may_attempt(self) -> bool:
         return time.monotonic() - self._last_attempt >= _RECONNECT_EVERY_S
@@ -406,7 +393,7 @@ class StreamWriter:
             if not self._spool.count:
                 try:
                     self._resume(key, gen)
-                except (valkey.exceptions.ConnectionError, valkey.exceptions.TimeoutError):
+                except _OUTAGE:
                     self._drop_client()
                     self._unresumed.add(key)
             else:
@@ -424,10 +411,10 @@ class StreamWriter:
         gen.resume(info["last-generated-id"])
 
     def _flush(self, *, force: bool) -> None:
-        records = self._buf.records
+        records = self._buf
         if not records and not (force and self._spool.count):
             return
-        self._buf = _Pending([])
+        self._buf = []
         if self._spool.count and (force or self._may_attempt()):
             self._replay()
         if self._spool.count:
@@ -435,7 +422,7 @@ class StreamWriter:
             return
         try:
             self._send(records)
-        except (valkey.exceptions.ConnectionError, valkey.exceptions.TimeoutError) as exc:
+        except _OUTAGE as exc:
             self._spool.append(records)  # persisted first, whatever the error
             self._outage(exc)
 
@@ -456,18 +443,13 @@ class StreamWriter:
             for key in sorted(self._unresumed):
                 self._resume(key, self._ids[key])
                 self._unresumed.discard(key)
-            chunk: list[SpoolRecord] = []
-            for rec in self._spool.records():
-                chunk.append(rec)
-                if len(chunk) >= _REPLAY_CHUNK:
-                    self._send(chunk)
-                    chunk = []
-            if chunk:
+            pending = self._spool.records()
+            while chunk := list(itertools.islice(pending, _REPLAY_CHUNK)):
                 self._send(chunk)
-        except (valkey.exceptions.ConnectionError, valkey.exceptions.TimeoutError) as exc:
+        except _OUTAGE as exc:
             self._outage(exc)
             return
-        log.info("valkey back: replayed %d spooled entries", self._spool.count)
+        log.info("valkey reachable: replayed %d spooled entries", self._spool.count)
         self._spool.clear()
         self.reconnects += 1
 
@@ -478,22 +460,14 @@ class StreamWriter:
         connection; replies are read one per command (an error reply is kept, not
         raised, so the rest of the pipeline is still read).
         """
-        client = self._get_client()
-        packed: list[bytes] = []
-        ttls: dict[str, int] = {}
-        for rec in records:
-            packed.append(
-                hiredis.pack_command(
-                    (b"XADD", rec.key, b"MAXLEN", b"~", rec.maxlen, rec.id, b"m", rec.payload)  # type: ignore[arg-type]
-                )
-            )
-            if rec.ttl_s > 0:
-                ttls[rec.key] = rec.ttl_s
-        packed.extend(
-            hiredis.pack_command((b"EXPIRE", k, t))  # type: ignore[arg-type]
-            for k, t in ttls.items()
-        )
-        pool = client.connection_pool
+        pool = self._get_client().connection_pool
+        pack = hiredis.pack_command  # its stub only allows 1-tuples, hence the ignores
+        packed = [
+            pack((b"XADD", r.key, b"MAXLEN", b"~", r.maxlen, r.id, b"m", r.payload))  # type: ignore[arg-type]
+            for r in records
+        ]
+        ttls = {r.key: r.ttl_s for r in records if r.ttl_s > 0}
+        packed += [pack((b"EXPIRE", k, t)) for k, t in ttls.items()]  # type: ignore[arg-type]
         conn = pool.get_connection("XADD")
         results: list[Any] = []
         try:
@@ -509,16 +483,16 @@ class StreamWriter:
         finally:
             pool.release(conn)
         self.pipelines += 1
-        failure: BusError | None = None
+        failures: list[str] = []
         for rec, res in zip(records, results, strict=False):
             if not isinstance(res, Exception):
                 self.written += 1
-            elif "equal or smaller" in str(res):
+            elif "equal or smaller" in str(res):  # already there: a replayed entry
                 self.duplicates += 1
-            elif failure is None:
-                failure = BusError(f"XADD {rec.key} {rec.id} failed: {res}")
-        for res in results[len(records) :]:
-            if isinstance(res, Exception) and failure is None:
-                failure = BusError(f"EXPIRE failed: {res}")
-        if failure is not None:
-            raise failure
+            else:
+                failures.append(f"XADD {rec.key} {rec.id} failed: {res}")
+        failures += [
+            f"EXPIRE failed: {r}" for r in results[len(records) :] if isinstance(r, Exception)
+        ]
+        if failures:
+            raise BusError(f"{failures[0]} ({len(failures)} command(s) failed)")

@@ -148,7 +148,10 @@ class EmbeddedValkey:
         )
 
     def start(self, timeout_s: float = 10.0) -> None:
-        """Start the server and wait until it answers PING (a no-op when running).
+        """Start the server and wait until it answers (a no-op when running).
+
+        Ready means ``INFO server`` on the port reports this process's pid (an AOF
+        being loaded delays it).
 
         Raises
         ------
@@ -184,6 +187,8 @@ class EmbeddedValkey:
                 )
                 return
             exited = self._proc.poll() is not None
+            if not exited:
+                self._proc.kill()
             self._reap()
             # a port grabbed by someone else between choosing and binding: try another
             if auto_port and exited and attempt < 2 and self._port_in_use(self._port):
@@ -260,8 +265,10 @@ class EmbeddedValkey:
         self._proc = None
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """``SHUTDOWN SAVE`` and wait for the process to exit (escalating to SIGTERM,
-        then SIGKILL, after ``timeout_s``). A no-op when not running."""
+        """``SHUTDOWN SAVE`` and wait for the process to exit (a no-op when not running).
+
+        After ``timeout_s`` it escalates to SIGTERM (which also saves), then SIGKILL.
+        """
         if not self.running():
             self._proc = None
             return

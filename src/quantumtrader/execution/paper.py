@@ -224,7 +224,7 @@ class ExecutionService:
         Returns True when there was something to restore. Sets :attr:`halted` on a
         mismatch.
         """
-        journal = [m for _, m in read_after(self.client, self.k_journal)]
+        journal = [m for _, m in read_after(self.client, self.k_journal, count=10_000_000)]
         if not journal:
             return False
         working: dict[str, Order] = {}
@@ -255,7 +255,7 @@ class ExecutionService:
             self._persist_result(res)
             working = {o.order_id: o for o in res.working}
         ledger = Ledger(self.symbol, self.spec)
-        for _, f in read_after(self.client, self.k_fills):
+        for _, f in read_after(self.client, self.k_fills, count=10_000_000):
             if isinstance(f, Fill):
                 ledger.apply(f)
         pos = self.broker.position(self.symbol)

@@ -45,12 +45,12 @@ def test_shifted_keeps_the_layout() -> None:
 
 @pytest.mark.parametrize("bad", [0, -1, 65536, 100_000])
 def test_bad_port_is_a_config_error(bad: int) -> None:
-    with pytest.raises(ConfigError, match=f"bus port ticks must be in 1..65535, got {bad}"):
+    with pytest.raises(ConfigError, match=rf"bus port ticks must be in 1\.\.65535, got {bad}"):
         Ports(ticks=bad)
 
 
 def test_shift_past_the_last_port_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="status must be in 1..65535, got 65536"):
+    with pytest.raises(ConfigError, match=r"status must be in 1\.\.65535, got 65536"):
         Ports().shifted(65528)
     assert Ports().shifted(65527).status == 65535
 
