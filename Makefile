@@ -40,10 +40,11 @@ unit: $(STAMP)  ## pytest only
 
 test: lint typecheck contracts unit  ## lint + type checks + layer contracts + tests
 
-bench: $(STAMP)  ## throughput benchmarks: B3 day (import, features, replay), order book, L2 replay, feature library
+bench: $(STAMP)  ## benchmarks: B3 day (import, features, replay), order book, L2 replay, feature library, bus and paper latency
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/book.py
 	$(BIN)/python benchmarks/features.py
+	$(BIN)/python benchmarks/bus.py
 
 clean-numba:  ## drop compiled numba kernels (after editing a module that other kernels call)
 	find src -name '*.nb[ic]' -delete
