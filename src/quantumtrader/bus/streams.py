@@ -318,11 +318,20 @@ class StreamWriter:
         """Entries in memory, not yet sent."""
         return len(self._buf)
 
-    def add(self, key: str, spec: StreamSpec, msg: Message, ts_ns: int | None = None) -> str:
+    def add(
+        self,
+        key: str,
+        spec: StreamSpec,
+        msg: Message,
+        ts_ns: int | None = None,
+        *,
+        payload: bytes | None = None,
+    ) -> str:
         """Buffer an ``XADD key MAXLEN ~ spec.maxlen <id> m <msg>``; returns the id.
 
-        ``ts_ns`` overrides :func:`message_ts` for the id. The buffer is sent when it
-        holds ``batch`` entries or its oldest entry is ``flush_ms`` old.
+        ``ts_ns`` overrides :func:`message_ts` for the id. ``payload`` is ``encode(msg)``
+        when the caller already has it (it was just published). The buffer is sent when
+        it holds ``batch`` entries or its oldest entry is ``flush_ms`` old.
 
         Raises
         ------
@@ -332,7 +341,8 @@ class StreamWriter:
         entry_id = self._next_id(key, msg if ts_ns is None else ts_ns)
         if not self._buf:
             self._since = time.monotonic()
-        self._buf.append(SpoolRecord(key, entry_id, spec.maxlen, spec.ttl_s, encode(msg)))
+        body = encode(msg) if payload is None else payload
+        self._buf.append(SpoolRecord(key, entry_id, spec.maxlen, spec.ttl_s, body))
         if len(self._buf) >= self.batch or self._due():
             self._flush(force=False)
         return entry_id

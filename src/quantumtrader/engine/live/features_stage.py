@@ -18,7 +18,7 @@ from multiprocessing.synchronize import Event
 
 import msgspec
 
-from quantumtrader.bus import Publisher, StreamSpec
+from quantumtrader.bus import Publisher, StreamSpec, encode
 from quantumtrader.bus.reader import last_entry
 from quantumtrader.bus.runtime import RunContext, StageRuntime
 from quantumtrader.engine.live.common import trade_inbox
@@ -53,12 +53,12 @@ def run_features(run: RunContext, cfg: FeaturesConfig, go: Event | None = None) 
     inbox = trade_inbox(rt)
     fs = FeatureSet()
     fe = FeatureEngine(cfg.groups, ctx=GroupContext.for_symbol(sym))
-    slices: list[tuple[str, slice]] = []
+    slices: list[tuple[str, slice, tuple[str, ...]]] = []
     at = 0
     for g in fe.groups:
-        slices.append((g.name, slice(at, at + g.n_out)))
+        sl = slice(at, at + g.n_out)
+        slices.append((g.name, sl, fe.names[sl]))
         at += g.n_out
-    names = fe.names
     stream_of: dict[str, StreamSpec] = {
         "agents": st.order_flow,
         "flow": st.order_flow,
@@ -66,6 +66,20 @@ def run_features(run: RunContext, cfg: FeaturesConfig, go: Event | None = None) 
         "tape": st.tape_reading,
         "liquidity": st.liquidity_profile,
     }
+    pub_of = {
+        group: (pubs[_PORT.get(group, "flow")], f"{group}.{sym}".encode(), stream_of.get(group))
+        for group in ["agents", *(name for name, _, _ in slices)]
+    }
+    keys = {spec.key: spec.name(sym) for spec in stream_of.values()}
+
+    def emit(v: FeatureVector) -> None:
+        """Publish ``v`` and persist it (one encoding for both)."""
+        pub, topic, spec = pub_of[v.group]
+        payload = encode(v)
+        pub.publish_bytes(topic, payload, v.seq)
+        if spec is not None:
+            rt.writer.add(keys[spec.key], spec, v, payload=payload)
+
     with rt.client() as client:
         got = last_entry(client, st.order_flow.name(sym))
     resume = got[1].seq if got is not None and isinstance(got[1], FeatureVector) else -1
@@ -78,7 +92,14 @@ def run_features(run: RunContext, cfg: FeaturesConfig, go: Event | None = None) 
                 break
             t = msg.ts_event
             side = int(msg.aggressor)
+            fresh = seq > resume
             fs.update_trade(t, msg.price, float(msg.qty), side)
+            if fresh:  # the agents wait for this one: it goes out first
+                emit(
+                    FeatureVector(
+                        ts_event=t, symbol=sym, seq=seq, group="agents", values=fs.snapshot()
+                    )
+                )
             fe.update_trade(
                 t,
                 msg.price,
@@ -87,32 +108,14 @@ def run_features(run: RunContext, cfg: FeaturesConfig, go: Event | None = None) 
                 -1 if msg.buy_agent_id is None else msg.buy_agent_id,
                 -1 if msg.sell_agent_id is None else msg.sell_agent_id,
             )
-            if seq > resume:
-                vectors = [
-                    FeatureVector(
-                        ts_event=t, symbol=sym, seq=seq, group="agents", values=fs.snapshot()
-                    )
-                ]
-                out = fe.snapshot(t)
-                for gname, sl in slices:
-                    vals = out[sl]
-                    vectors.append(
-                        FeatureVector(
-                            ts_event=t,
-                            symbol=sym,
-                            seq=seq,
-                            group=gname,
-                            values={
-                                n: (None if math.isnan(v) else v)
-                                for n, v in zip(names[sl], vals.tolist(), strict=True)
-                            },
-                        )
-                    )
-                for v in vectors:
-                    pubs[_PORT.get(v.group, "flow")].publish(f"{v.group}.{sym}", v, seq)
-                    spec = stream_of.get(v.group)
-                    if spec is not None:
-                        rt.writer.add(spec.name(sym), spec, v)
+            if fresh:
+                out = fe.snapshot(t).tolist()
+                for gname, sl, gnames in slices:
+                    values = {
+                        n: (None if math.isnan(v) else v)
+                        for n, v in zip(gnames, out[sl], strict=True)
+                    }
+                    emit(FeatureVector(ts_event=t, symbol=sym, seq=seq, group=gname, values=values))
             if rt.status.due():
                 rt.writer.poll()
                 rt.report(

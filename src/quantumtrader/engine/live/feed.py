@@ -14,7 +14,7 @@ from multiprocessing.synchronize import Event
 import msgspec
 import pyarrow.parquet as pq
 
-from quantumtrader.bus import EndOfStream, Publisher, md_trade_topic
+from quantumtrader.bus import EndOfStream, Publisher, encode, md_trade_topic
 from quantumtrader.bus.reader import last_entry
 from quantumtrader.bus.runtime import RunContext, StageRuntime
 from quantumtrader.core.errors import DataError
@@ -89,9 +89,9 @@ def run_feed(run: RunContext, cfg: FeedConfig, go: Event | None = None) -> None:
                 due = t0_wall + int((tr.ts_event - t0_mkt) / speed)
                 while (delay := due - time.monotonic_ns()) > 0 and not rt.stop_requested():
                     time.sleep(min(delay / 1e9, 0.1))
-            payload = msgspec.msgpack.encode(tr)
+            payload = encode(tr)
             pub.publish_bytes(topic, payload, i)
-            rt.writer.add(key, spec, tr)
+            rt.writer.add(key, spec, tr, payload=payload)
             if rt.status.due():
                 rt.writer.poll()
                 rt.report(
