@@ -39,12 +39,10 @@ from quantumtrader.bus import (
     Step,
     StepResult,
     Submit,
-    Subscriber,
-    md_trade_topic,
 )
 from quantumtrader.bus.codec import Message
-from quantumtrader.bus.inbox import SequencedInbox
-from quantumtrader.bus.reader import read_after, read_range
+from quantumtrader.bus.feeds import trade_inbox
+from quantumtrader.bus.reader import read_after
 from quantumtrader.bus.runtime import RunContext, StageRuntime
 from quantumtrader.core.errors import BrokerError
 from quantumtrader.execution.simulated import SimBrokerConfig, SimulatedBroker
@@ -63,14 +61,6 @@ class ExecutionConfig(msgspec.Struct, frozen=True, kw_only=True):
 
     broker: SimBrokerConfig = msgspec.field(default_factory=SimBrokerConfig)
     instruments: str | None = None
-
-
-def _trade_seq(msg: Message) -> int | None:
-    return msg.seq if isinstance(msg, Trade) else None
-
-
-def _trade_ts(msg: Message) -> int:
-    return msg.ts_event if isinstance(msg, Trade) else 0
 
 
 class ExecutionService:
@@ -108,18 +98,11 @@ class ExecutionService:
         self.k_journal = st.exec_journal.name(run.symbol)
         self.k_orders = st.orders.name(run.symbol)
         self.k_fills = st.fills.name(run.symbol)
-        self.k_market = st.market_data.name(run.symbol)
         self.client = rt.client()
-        sub = Subscriber(
-            rt.zmq, [run.bus.endpoint("ticks")], [md_trade_topic(run.symbol)], hwm=run.bus.hwm
-        )
-        self.inbox = SequencedInbox(sub, self._catch_up, seq_of=_trade_seq, ts_of=_trade_ts)
+        self.inbox = trade_inbox(rt)
         self.results: dict[int, StepResult] = {}
         self.latency: list[int] = []
         self.last_price = float("nan")
-
-    def _catch_up(self, after_ts: int) -> list[Message]:
-        return [m for _, m in read_range(self.client, self.k_market, start_ns=after_ts)]
 
     # -- market ---------------------------------------------------------------------------
     def advance(self, seq: int) -> list[Fill]:

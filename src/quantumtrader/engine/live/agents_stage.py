@@ -30,10 +30,10 @@ from quantumtrader.agents import (
     TrendSpecialist,
 )
 from quantumtrader.bus import Publisher, ReliableClient, Status
+from quantumtrader.bus.feeds import feature_inbox, trade_inbox
 from quantumtrader.bus.inbox import SequencedInbox
 from quantumtrader.bus.runtime import RunContext, StageRuntime
 from quantumtrader.engine.config import ReplayConfig
-from quantumtrader.engine.live.common import feature_inbox, trade_inbox
 from quantumtrader.engine.live.remote import RemoteBroker, RemoteFeatures
 from quantumtrader.engine.replay import ReplayEngine
 from quantumtrader.engine.result import RiskEvent

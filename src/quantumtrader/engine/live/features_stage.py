@@ -19,9 +19,9 @@ from multiprocessing.synchronize import Event
 import msgspec
 
 from quantumtrader.bus import Publisher, StreamSpec, encode
+from quantumtrader.bus.feeds import trade_inbox
 from quantumtrader.bus.reader import last_entry
 from quantumtrader.bus.runtime import RunContext, StageRuntime
-from quantumtrader.engine.live.common import trade_inbox
 from quantumtrader.features import FeatureSet
 from quantumtrader.features.engine import FeatureEngine
 from quantumtrader.features.group import GroupContext

@@ -1,10 +1,11 @@
-"""Helpers the live stages share: reading market events in order from the bus."""
+"""In-order inboxes of a run's trades and feature vectors (every stage reads through these)."""
 
 from __future__ import annotations
 
-from quantumtrader.bus import Subscriber, md_trade_topic
 from quantumtrader.bus.codec import Message
+from quantumtrader.bus.config import md_trade_topic
 from quantumtrader.bus.inbox import SequencedInbox
+from quantumtrader.bus.pubsub import Subscriber
 from quantumtrader.bus.reader import read_range
 from quantumtrader.bus.runtime import StageRuntime
 from quantumtrader.model.events import Trade
