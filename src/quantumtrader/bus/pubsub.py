@@ -26,7 +26,22 @@ import zmq
 from quantumtrader.bus.codec import HEADER, CountingDecoder, Message, encode, pack_header
 from quantumtrader.core.errors import BusError
 
-__all__ = ["Publisher", "Received", "Subscriber"]
+__all__ = ["Publisher", "Received", "Subscriber", "bind"]
+
+
+def bind(sock: zmq.Socket[bytes], endpoint: str) -> None:
+    """Bind ``sock`` to ``endpoint``; on failure close it and raise.
+
+    Raises
+    ------
+    BusError
+        If the address cannot be bound (in use, bad interface); the message names it.
+    """
+    try:
+        sock.bind(endpoint)
+    except zmq.ZMQError as exc:
+        sock.close(0)
+        raise BusError(f"cannot bind {endpoint}: {exc}") from exc
 
 
 class Publisher:
@@ -52,11 +67,7 @@ class Publisher:
         self.sock = ctx.socket(zmq.PUB)
         self.sock.setsockopt(zmq.SNDHWM, hwm)
         self.sock.setsockopt(zmq.LINGER, 1000)
-        try:
-            self.sock.bind(endpoint)
-        except zmq.ZMQError as exc:
-            self.sock.close(0)
-            raise BusError(f"cannot bind {endpoint}: {exc}") from exc
+        bind(self.sock, endpoint)
         self.counts: dict[bytes, int] = {}
         self.sent = 0
         self.failed = 0

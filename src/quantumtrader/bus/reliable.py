@@ -21,6 +21,7 @@ import zmq
 
 from quantumtrader.bus.codec import CountingDecoder, Message, encode
 from quantumtrader.bus.messages import Cancel, Step, StepResult, Submit
+from quantumtrader.bus.pubsub import bind
 from quantumtrader.core.errors import BusError
 
 __all__ = ["Command", "ReliableClient", "ReliableServer"]
@@ -122,11 +123,7 @@ class ReliableServer:
     def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], endpoint: str) -> None:
         self.sock = ctx.socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 1000)
-        try:
-            self.sock.bind(endpoint)
-        except zmq.ZMQError as exc:
-            self.sock.close(0)
-            raise BusError(f"cannot bind {endpoint}: {exc}") from exc
+        bind(self.sock, endpoint)
         self.decoder = CountingDecoder()
 
     def recv(self, timeout_ms: int = 0) -> tuple[bytes, Message] | None:

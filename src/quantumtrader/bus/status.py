@@ -9,7 +9,7 @@ import zmq
 
 from quantumtrader.bus.codec import CountingDecoder, encode
 from quantumtrader.bus.messages import Status
-from quantumtrader.core.errors import BusError
+from quantumtrader.bus.pubsub import bind
 
 __all__ = ["StatusCollector", "StatusReporter"]
 
@@ -49,11 +49,7 @@ class StatusCollector:
     def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], endpoint: str) -> None:
         self.sock = ctx.socket(zmq.PULL)
         self.sock.setsockopt(zmq.LINGER, 0)
-        try:
-            self.sock.bind(endpoint)
-        except zmq.ZMQError as exc:
-            self.sock.close(0)
-            raise BusError(f"cannot bind {endpoint}: {exc}") from exc
+        bind(self.sock, endpoint)
         self.decoder = CountingDecoder()
         self.latest: dict[str, Status] = {}
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
@@ -37,7 +38,7 @@ from quantumtrader.engine import ReplayConfig
 from quantumtrader.execution import ExchangeConfig, SimBrokerConfig
 from quantumtrader.risk import RiskConfig
 
-__all__ = ["BacktestConfig", "load_config"]
+__all__ = ["BacktestConfig", "load_config", "read_toml_config"]
 
 
 class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -53,6 +54,9 @@ class BacktestConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     instruments: str | None = None
 
 
+C = TypeVar("C", bound=msgspec.Struct)
+
+
 def load_config(path: Path | None) -> BacktestConfig:
     """Read a backtest TOML file; ``None`` gives the defaults.
 
@@ -62,8 +66,20 @@ def load_config(path: Path | None) -> BacktestConfig:
         If the file is missing, is not TOML, or has unknown or mistyped keys (the
         message names the file and the key path).
     """
+    return read_toml_config(path, BacktestConfig)
+
+
+def read_toml_config(path: Path | None, cls: type[C]) -> C:
+    """Read a TOML file into the config struct ``cls``; ``None`` gives ``cls()``.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not TOML, or has unknown or mistyped keys (the
+        message names the file and the key path).
+    """
     if path is None:
-        return BacktestConfig()
+        return cls()
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -71,6 +87,6 @@ def load_config(path: Path | None) -> BacktestConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     try:
-        return msgspec.convert(raw, BacktestConfig, strict=False)
+        return msgspec.convert(raw, cls, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{path}: {exc}") from exc

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pyarrow.parquet as pq
 from quantumtrader.bus import BusConfig, Status, StreamsConfig, ValkeyConfig
 from quantumtrader.bus.runtime import RunContext
 from quantumtrader.bus.valkey_server import ValkeyService
-from quantumtrader.cli.config import BacktestConfig
+from quantumtrader.cli.config import BacktestConfig, read_toml_config
 from quantumtrader.core.errors import BusError, ConfigError
 from quantumtrader.engine import ReplayResult
 from quantumtrader.engine.live.agents_stage import AgentsConfig, run_agents
@@ -49,18 +48,7 @@ def load_paper_config(path: Path | None) -> PaperConfig:
     ConfigError
         If the file is missing, not TOML, or has unknown or mistyped keys.
     """
-    if path is None:
-        return PaperConfig()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-    try:
-        return msgspec.convert(raw, PaperConfig, strict=False)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+    return read_toml_config(path, PaperConfig)
 
 
 class PaperRun:
