@@ -178,13 +178,14 @@ class Subscriber:
 
         Malformed frames are counted and skipped.
         """
+        deadline = time.monotonic() + timeout_ms / 1000
         while True:
             if not self.sock.poll(timeout_ms):
                 return None
             got = self.take()
             if got is not None:
                 return got
-            timeout_ms = 0
+            timeout_ms = max(0, int((deadline - time.monotonic()) * 1000))
 
     def take(self) -> Received | None:
         """Decode one waiting frame (call after a poll said the socket is readable).
